@@ -1,0 +1,1 @@
+"""Pydantic models for everything that crosses a process boundary, shared by all services."""
