@@ -164,3 +164,52 @@ class MessageQuarantined(Event):
 
 class DossierRef(Contract):
     dossier_code: str
+
+
+# -- RPC payloads of the dossiers service ---------------------------------------------------
+
+
+class StatusEntryView(Contract):
+    status: Status
+    at: AwareDatetime
+
+
+class PauseView(Contract):
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+
+
+class DossierDetail(Contract):
+    """A dossier for people: personal data masked, the deadline spelled out."""
+
+    dossier: DossierSnapshot
+    holder_name: str | None = None
+    holder_id_number: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    history: list[StatusEntryView] = []
+    pauses: list[PauseView] = []
+    remaining_working_minutes: int | None = None
+    elapsed_working_minutes: int | None = None
+
+
+class QuarantinedItem(Contract):
+    id: int
+    received_at: AwareDatetime
+    message_id: str | None = None
+    source_format: str
+    routing_key: str | None = None
+    item_index: int | None = None
+    reason_code: str
+    reason: str
+    unit_code: str | None = None
+    state: str
+    # The raw input, which may hold personal data: only shown to operators, never in events.
+    raw_payload: str
+    reinjected_message_id: str | None = None
+
+
+class Page(Contract):
+    total: int
+    limit: int
+    offset: int
