@@ -26,8 +26,10 @@ class Clock:
         return base + timedelta(seconds=(time.monotonic() - self.origin) * self.speed)
 
     @classmethod
-    def from_config(cls, start: str | None, speed: float | str | None) -> Clock:
-        parsed = datetime.fromisoformat(start) if start else None
+    def from_config(cls, start: str | datetime | None, speed: float | str | None) -> Clock:
+        # YAML configuration may already have turned the value into a datetime.
+        parsed = start if isinstance(start, datetime) else (
+            datetime.fromisoformat(start) if start else None)
         if parsed is not None and parsed.tzinfo is None:
             raise ValueError("CLOCK_START must carry a UTC offset, e.g. 2026-11-23T07:00:00+07:00")
         value = float(speed) if speed not in (None, "") else 1.0

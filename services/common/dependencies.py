@@ -106,7 +106,7 @@ class TransactionalStore(DependencyProvider):
             self._wake.send(True)
 
     def _run_relay(self) -> None:
-        last_observed = 0.0
+        last_observed = last_purged = 0.0
         while not self._stopped:
             self._dirty = False
             try:
@@ -114,6 +114,9 @@ class TransactionalStore(DependencyProvider):
                 if time.monotonic() - last_observed > 1.0:
                     self.relay.observe_backlog()
                     last_observed = time.monotonic()
+                if time.monotonic() - last_purged > 600.0:
+                    self.relay.purge_sent()
+                    last_purged = time.monotonic()
             except Exception:
                 log.exception("outbox relay pass failed")
                 published = 0

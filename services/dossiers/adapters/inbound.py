@@ -62,7 +62,11 @@ def explain(exc: ValidationError) -> tuple[str, str]:
         if where in {"status", "TrangThaiHoSo", "TrangThai"} and err["type"] == "enum":
             code = "unknown_status"
         got = err.get("input")
-        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        # Never echo personal data into a reason: reasons travel in events.
+        personal = {"ChuHoSo", "SoGiayToChuHoSo", "Email", "SoDienThoai", *PERSONAL_FIELDS}
+        hidden = isinstance(got, dict | list) or str(err["loc"][-1] if err["loc"] else "") \
+            in personal
+        shown = "" if hidden else f" (got {got!r})"
         parts.append(f"{where}: {err['msg']}{shown}")
     more = len(exc.errors()) - 5
     return code, "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
@@ -113,7 +117,8 @@ def _sync_item(index: int, entry: Any) -> Item:
     try:
         d = DvcqgDossier.model_validate(entry)
     except ValidationError as exc:
-        return Item(index, raw, rejected=Rejected(*explain(exc)), unit_code=_get(entry, "DonViXuLy"))
+        return Item(index, raw, rejected=Rejected(*explain(exc)),
+                    unit_code=_get(entry, "DonViXuLy"))
     status = int(d.TrangThaiHoSo)
     at = _sync_status_time(d, status)
     if at is None:

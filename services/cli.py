@@ -1,0 +1,139 @@
+"""`parpulse`: the one command line for operators.
+
+    parpulse run SERVICE        run a service (reads services/<service>/config.yml + environment)
+    parpulse migrate SERVICE    apply the service's database migrations
+    parpulse declare            declare exchanges and queues on the broker
+    parpulse simulate ...       stream realistic dossier traffic for a province
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE_CLASSES = {
+    "dossiers": "services.dossiers.service:DossiersService",
+}
+
+
+def load_service_config(service: str) -> dict[str, Any]:
+    from nameko.cli.utils.config import load_config, setup_yaml_parser
+
+    path = ROOT / "services" / service / "config.yml"
+    if not path.exists():
+        raise SystemExit(f"parpulse: no configuration for service {service!r} at {path}")
+    setup_yaml_parser()
+    with path.open() as fh:
+        cfg: dict[str, Any] = load_config(fh)
+    return cfg
+
+
+def _sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
+    from nameko import config
+    from nameko.cli.run import run
+
+    from services.common.logs import setup_logging
+    from services.common.migrate import upgrade
+
+    cfg = load_service_config(args.service)
+    setup_logging(args.service, str(cfg.get("LOG_LEVEL", "INFO")))
+    _sqlite_dir(cfg["DATABASE_URL"])
+    if args.migrate:
+        upgrade(args.service, cfg["DATABASE_URL"])
+    config.setup(cfg)
+    run([SERVICE_CLASSES[args.service]])
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common.migrate import upgrade
+
+    url = args.database_url or load_service_config(args.service)["DATABASE_URL"]
+    _sqlite_dir(url)
+    upgrade(args.service, url)
+    print(f"{args.service}: database at {_safe(url)} is at the latest revision")
+    return 0
+
+
+def cmd_declare(args: argparse.Namespace) -> int:
+    from kombu import Connection
+    from kombu.common import maybe_declare
+
+    from services.common.topology import base_entities
+
+    with Connection(args.amqp_uri) as conn:
+        channel = conn.channel()
+        for entity in base_entities():
+            maybe_declare(entity, channel)
+    print("declared the parpulse exchanges and the unrouted queue")
+    return 0
+
+
+def _safe(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parpulse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a service")
+    run.add_argument("service", choices=sorted(SERVICE_CLASSES))
+    run.add_argument("--migrate", action="store_true", help="apply migrations before starting")
+    run.set_defaults(func=cmd_run)
+
+    migrate = sub.add_parser("migrate", help="apply a service's database migrations")
+    migrate.add_argument("service", choices=sorted(SERVICE_CLASSES))
+    migrate.add_argument("--database-url", help="default: the service's DATABASE_URL")
+    migrate.set_defaults(func=cmd_migrate)
+
+    declare = sub.add_parser("declare", help="declare exchanges and queues on the broker")
+    declare.add_argument("--amqp-uri", default=os.environ.get(
+        "AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    declare.set_defaults(func=cmd_declare)
+
+    try:
+        from services.simulator import cli as simulator_cli
+    except ImportError:  # the simulator is optional in a service-only image
+        simulator_cli = None  # type: ignore[assignment]
+    if simulator_cli is not None:
+        simulate = sub.add_parser("simulate", help="stream realistic dossier traffic")
+        simulator_cli.add_arguments(simulate)
+        simulate.set_defaults(func=simulator_cli.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, LookupError) as exc:
+        logging.getLogger("parpulse").debug("command failed", exc_info=True)
+        print(f"parpulse: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""notifications: turns dossier events into alerts, apology drafts and deliveries."""

@@ -1,0 +1,1 @@
+"""The rules of the notifications service: pure Python, stdlib only, time passed in."""

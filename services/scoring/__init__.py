@@ -1,0 +1,1 @@
+"""The scoring service: folds dossier events into indicator counters, scores and ranks units."""

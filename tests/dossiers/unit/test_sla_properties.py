@@ -1,0 +1,192 @@
+"""Properties of the working calendar and the SLA clock, on the real calendar (2024-2027)."""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.common.calendar_data import load_calendar
+from services.dossiers.domain.sla import (
+    DeadlineState,
+    Pause,
+    SlaInput,
+    StatutoryTime,
+    TimeUnit,
+    assess,
+    compute_due,
+)
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+CAL = load_calendar()
+MINUTE = timedelta(minutes=1)
+quick = settings(max_examples=200, deadline=None)
+
+instants = st.datetimes(
+    min_value=datetime(2024, 1, 1),
+    max_value=datetime(2026, 6, 30),
+    timezones=st.sampled_from([VN, UTC]),
+)
+# Whole minutes in Vietnam time, where sums of floored minutes are exact.
+minute_instants = st.builds(
+    lambda d: d.replace(second=0, microsecond=0),
+    st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2026, 6, 30), timezones=st.just(VN)
+    ),
+)
+minutes = st.integers(min_value=0, max_value=40 * 480)
+statutory = st.one_of(
+    st.builds(
+        StatutoryTime, st.integers(1, 120).map(lambda n: n / 2), st.just(TimeUnit.WORKING_DAYS)
+    ),
+    st.builds(StatutoryTime, st.integers(1, 200), st.just(TimeUnit.WORKING_HOURS)),
+    st.builds(StatutoryTime, st.integers(1, 60), st.just(TimeUnit.CALENDAR_DAYS)),
+)
+# Closed pauses as (offset from acceptance, length), in minutes.
+pause_shapes = st.lists(st.tuples(st.integers(0, 30_000), st.integers(0, 10_000)), max_size=3)
+
+
+def pauses_after(accepted: datetime, shapes: list[tuple[int, int]]) -> tuple[Pause, ...]:
+    return tuple(
+        Pause(accepted + offset * MINUTE, accepted + (offset + length) * MINUTE)
+        for offset, length in shapes
+    )
+
+
+def in_working_time(t: datetime, *, end_allowed: bool) -> bool:
+    """Inside a working period of a working day; a period's end counts when `end_allowed`."""
+    local = t.astimezone(VN)
+    if not CAL.is_working_day(local.date()):
+        return False
+    clock = local.timetz().replace(tzinfo=None)
+    if end_allowed:
+        return any(s < clock <= e for s, e in CAL.hours.periods)
+    return any(s <= clock < e for s, e in CAL.hours.periods)
+
+
+@quick
+@given(instants, minutes)
+def test_due_instant_is_never_outside_working_time(start: datetime, m: int) -> None:
+    due = CAL.add_working_minutes(start, m)
+    assert due.tzinfo == VN
+    assert due >= start
+    assert in_working_time(due, end_allowed=m > 0)
+
+
+@quick
+@given(instants, statutory, pause_shapes)
+def test_computed_due_is_working_time_and_after_acceptance(
+    accepted: datetime, st_time: StatutoryTime, shapes: list[tuple[int, int]]
+) -> None:
+    due = compute_due(CAL, accepted, st_time, pauses_after(accepted, shapes))
+    assert due is not None and due > accepted
+    assert in_working_time(due, end_allowed=True)
+    if st_time.unit is TimeUnit.CALENDAR_DAYS:
+        assert due.astimezone(VN).time() == time(17)
+
+
+@quick
+@given(instants, minutes, minutes)
+def test_due_is_monotonic_in_working_minutes(start: datetime, a: int, b: int) -> None:
+    a, b = sorted((a, b))
+    assert CAL.add_working_minutes(start, a) <= CAL.add_working_minutes(start, b)
+
+
+@quick
+@given(
+    instants,
+    st.integers(1, 120),
+    st.integers(1, 120),
+    st.sampled_from(list(TimeUnit)),
+    pause_shapes,
+)
+def test_due_is_monotonic_in_statutory_time(
+    accepted: datetime, x: int, y: int, unit: TimeUnit, shapes: list[tuple[int, int]]
+) -> None:
+    x, y = sorted((x, y))
+    pauses = pauses_after(accepted, shapes)
+    early = compute_due(CAL, accepted, StatutoryTime(x, unit), pauses)
+    late = compute_due(CAL, accepted, StatutoryTime(y, unit), pauses)
+    assert early is not None and late is not None and early <= late
+
+
+@quick
+@given(instants, statutory, pause_shapes)
+def test_pauses_only_push_the_due_date_later(
+    accepted: datetime, st_time: StatutoryTime, shapes: list[tuple[int, int]]
+) -> None:
+    pauses = pauses_after(accepted, shapes)
+    plain = compute_due(CAL, accepted, st_time)
+    with_pauses = compute_due(CAL, accepted, st_time, pauses)
+    assert plain is not None and with_pauses is not None
+    assert with_pauses >= plain
+    # Dropping the last pause never moves it later either.
+    fewer = compute_due(CAL, accepted, st_time, pauses[:-1])
+    assert fewer is not None and fewer <= with_pauses
+
+
+@quick
+@given(instants, minutes)
+def test_minutes_between_inverts_adding(start: datetime, m: int) -> None:
+    assert CAL.working_minutes_between(start, CAL.add_working_minutes(start, m)) == m
+
+
+@quick
+@given(instants)
+def test_next_working_instant_is_idempotent(at: datetime) -> None:
+    first = CAL.next_working_instant(at)
+    assert first >= at
+    assert CAL.next_working_instant(first) == first
+    assert in_working_time(first, end_allowed=False)
+    assert CAL.working_minutes_between(at, first) == 0
+
+
+@quick
+@given(instants, minutes, minutes)
+def test_subtract_finds_the_earliest_instant_with_that_much_left(
+    start: datetime, lead: int, m: int
+) -> None:
+    m = min(m, lead)  # stay after `start`, inside the calendar's years
+    end = CAL.add_working_minutes(start, lead + 1)
+    t = CAL.subtract_working_minutes(end, m)
+    assert CAL.working_time_between(t, end) <= m * MINUTE
+    assert CAL.working_time_between(t - timedelta(seconds=1), end) > m * MINUTE
+
+
+@quick
+@given(
+    minute_instants, statutory, minute_instants.map(lambda d: d - datetime(2024, 1, 1, tzinfo=VN))
+)
+def test_open_state_agrees_with_due_soon_at(
+    accepted: datetime, st_time: StatutoryTime, shift: timedelta
+) -> None:
+    now = accepted + shift / 10
+    a = assess(CAL, SlaInput(accepted, st_time), now)
+    assert a.due_at is not None and a.due_soon_at is not None
+    assert a.due_soon_at <= a.due_at
+    if now > a.due_at:
+        assert a.state is DeadlineState.OVERDUE
+    elif now >= a.due_soon_at:
+        assert a.state is DeadlineState.DUE_SOON
+    else:
+        assert a.state is DeadlineState.WITHIN
+
+
+@quick
+@given(
+    minute_instants,
+    st.integers(1, 120),
+    st.tuples(st.integers(0, 5000), st.integers(0, 5000)),
+    st.integers(0, 5000),
+)
+def test_elapsed_plus_remaining_is_the_statutory_time(
+    accepted: datetime, half_days: int, pause: tuple[int, int], after: int
+) -> None:
+    st_time = StatutoryTime(half_days / 2, TimeUnit.WORKING_DAYS)
+    (p,) = pauses_after(accepted, [pause])
+    assert p.end is not None
+    now = p.end + after * MINUTE
+    a = assess(CAL, SlaInput(accepted, st_time, pauses=(p,)), now)
+    assert a.elapsed_working_minutes is not None and a.remaining_working_minutes is not None
+    if a.state is not DeadlineState.OVERDUE:
+        assert a.elapsed_working_minutes + a.remaining_working_minutes == half_days * 240
