@@ -10,7 +10,8 @@ export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}
 export PROVINCE=${PROVINCE:-demo}
 SPEED=${DEMO_SPEED:-60}
 RATE=${DEMO_RATE:-5}
-START=${DEMO_START:-$(date -u +%Y-%m-%dT%H:%M:%S+00:00)}
+# A weekday morning, so the demo opens on a busy one-stop shop.
+START=${DEMO_START:-$(date -d "last monday" +%Y-%m-%d)T07:30:00+07:00}
 # The services and the simulator share one compressed clock: one simulated minute per second.
 export CLOCK_START=$START CLOCK_SPEED=$SPEED
 export SWEEP_INTERVAL=${SWEEP_INTERVAL:-5}

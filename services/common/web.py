@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from kombu import Connection
+from nameko import config
+from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -35,3 +37,23 @@ def readiness(database_ok: bool, amqp_uri: str) -> Response:
         {"ready": ready, "database": database_ok, "broker": broker_ok},
         status=200 if ready else 503,
     )
+
+
+class Observable:
+    """Mixin for a nameko service class: /metrics, /healthz and /readyz.
+
+    The service must have a `db` dependency (the kit's TransactionalStore)."""
+
+    db: Any
+
+    @http("GET", "/metrics")
+    def metrics(self, request: Request) -> Response:
+        return metrics_response()
+
+    @http("GET", "/healthz")
+    def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    @http("GET", "/readyz")
+    def readyz(self, request: Request) -> Response:
+        return readiness(self.db.ping(), config["AMQP_URI"])

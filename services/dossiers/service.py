@@ -6,12 +6,10 @@ from typing import Any
 
 from nameko import config
 from nameko.rpc import rpc
-from nameko.web.handlers import http
-from werkzeug.wrappers import Request, Response
 
-from services.common import web
 from services.common.entrypoints import InboundMessage, configured_timer, reliable_consume
 from services.common.topology import inbound_exchange
+from services.common.web import Observable
 
 from . import handlers, quarantine
 from .dependencies import ProvinceData, ServiceClock, store
@@ -20,7 +18,7 @@ from .views import Context
 INBOUND_QUEUE = "dossiers.inbound"
 
 
-class DossiersService:
+class DossiersService(Observable):
     name = "dossiers"
 
     db = store()
@@ -65,15 +63,3 @@ class DossiersService:
     @rpc
     def reinject(self, quarantine_id: int, payload: str | None = None) -> dict[str, Any]:
         return quarantine.reinject(self.db.uow(), quarantine_id, payload).model_dump(mode="json")
-
-    @http("GET", "/metrics")
-    def metrics(self, request: Request) -> Response:
-        return web.metrics_response()
-
-    @http("GET", "/healthz")
-    def healthz(self, request: Request) -> Response:
-        return web.json_response({"status": "ok"})
-
-    @http("GET", "/readyz")
-    def readyz(self, request: Request) -> Response:
-        return web.readiness(self.db.ping(), config["AMQP_URI"])

@@ -1,0 +1,1 @@
+"""Traffic simulator: realistic dossier lifecycles for a province, streamed to the broker."""
