@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from services.common.entrypoints import InboundMessage
 from services.common.metrics import QUARANTINED
@@ -49,9 +49,9 @@ def handle_inbound(uow: DossiersUnitOfWork, message: InboundMessage, ctx: Contex
 
 
 def apply_report(uow: DossiersUnitOfWork, report: Report, ctx: Context) -> None:
-    _check_reference(report, ctx)
     repo = uow.dossiers
     dossier = repo.get(report.dossier_code)
+    _check_reference(report, dossier, ctx)
     before = None
     if dossier is None:
         if not report.unit_code or not report.procedure_code:
@@ -70,7 +70,9 @@ def apply_report(uow: DossiersUnitOfWork, report: Report, ctx: Context) -> None:
     snap = snapshot(dossier, assessment, ctx)
     for change in changes(before, summary(dossier, assessment)):
         uow.emit(_event(change, snap, dossier, assessment))
-    _announce_thresholds(uow, repo, dossier, assessment, ctx)
+    if _announce_thresholds(uow, repo, dossier, assessment, ctx):
+        # An announcement grew the version: store it, or the next change would reuse it.
+        repo.save(dossier, derived(dossier, assessment), ctx.now)
 
 
 def sweep(uow: DossiersUnitOfWork, ctx: Context, limit: int = 500) -> int:
@@ -116,19 +118,33 @@ def quarantine(uow: DossiersUnitOfWork, message: InboundMessage, item: Item, why
 _KNOWN_FORMATS = {"parpulse.dossier.v1", "dvcqg.DongBoHoSoMC", "dvcqg.CapNhatTienDoHoSoMC"}
 
 
-def _check_reference(report: Report, ctx: Context) -> None:
-    on = report.status_at.astimezone(ctx.calendar.hours.tz).date()
+def _check_reference(report: Report, dossier: Dossier | None, ctx: Context) -> None:
+    tz = ctx.calendar.hours.tz
+    on = report.status_at.astimezone(tz).date()
     if report.unit_code is not None:
         unit = ctx.province.unit(report.unit_code)
         if unit is None:
             raise Rejected("unknown_unit", f"unit {report.unit_code!r} is not in the unit "
                                            f"registry of province {ctx.province.code!r}")
-        if not unit.is_valid_on(on):
+        # A dossier keeps the unit it was filed under, even once that unit is abolished (the
+        # districts, on 2025-07-01): valid on the report's date or on the filing date will do.
+        filed = _filed_at(report, dossier)
+        filed_on = filed.astimezone(tz).date() if filed else None
+        if not unit.is_valid_on(on) and not (filed_on and unit.is_valid_on(filed_on)):
             raise Rejected("unknown_unit", f"unit {report.unit_code!r} ({unit.name}) is not "
                                            f"valid on {on.isoformat()}: {_validity(unit)}")
     if report.procedure_code is not None and ctx.province.procedure(report.procedure_code) is None:
         raise Rejected("unknown_procedure", f"procedure {report.procedure_code!r} is not in the "
                                             "procedure catalogue")
+
+
+def _filed_at(report: Report, dossier: Dossier | None) -> datetime | None:
+    known = [report.facts.get("submitted_at"), report.facts.get("accepted_at")]
+    if dossier is not None:
+        known += [dossier.history[0].at, dossier.facts.get("submitted_at"),
+                  dossier.facts.get("accepted_at")]
+    dates = [d for d in known if isinstance(d, datetime)]
+    return min(dates) if dates else None
 
 
 def _validity(unit: object) -> str:

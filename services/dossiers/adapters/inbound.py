@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -14,6 +14,7 @@ from services.contracts.inbound import (
     FORMAT_DVCQG_PROGRESS,
     FORMAT_DVCQG_SYNC,
     FORMAT_NATIVE,
+    VN_TZ,
     DvcqgDossier,
     DvcqgProgress,
     DvcqgProgressStep,
@@ -23,6 +24,9 @@ from services.contracts.inbound import (
 
 from ..domain.dossier import FACT_FIELDS, PERSONAL_FIELDS, Rejected, Report
 from ..domain.sla import Pause
+
+# The end of the standard working day (DOMAIN.md: 07:00-11:30, 13:30-17:00).
+END_OF_WORKING_DAY = time(17, 0)
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def _sync_item(index: int, entry: Any) -> Item:
         "applicant_type": d.LoaiDoiTuong,
         "submitted_at": d.NgayNopHoSo,
         "accepted_at": d.NgayTiepNhan,
-        "source_due_at": d.NgayHenTra,
+        "source_due_at": source_due_at(d.NgayHenTra),
         "completed_at": d.NgayKetThucXuLy,
         "returned_at": d.NgayTra,
         "synced_national": True,
@@ -155,6 +159,19 @@ def _sync_item(index: int, entry: Any) -> Item:
         personal={k: v for k, v in personal.items() if v},
     )
     return Item(index, raw, report=report, unit_code=d.DonViXuLy)
+
+
+def source_due_at(value: datetime | None) -> datetime | None:
+    """NgayHenTra as an instant. Many systems send only the day, as 00:00:00 local time; that
+    means "due that day", so it becomes the end of that day's work. The end of the province's
+    last working period (from its calendar) would be exact, but the adapter has no calendar:
+    17:00, the end of the standard working day, is used. Any other time of day is kept."""
+    if value is None:
+        return None
+    local = value.astimezone(VN_TZ)
+    if local.time() != time(0):
+        return value
+    return datetime.combine(local.date(), END_OF_WORKING_DAY, VN_TZ)
 
 
 def _sync_status_time(d: DvcqgDossier, status: int) -> datetime | None:

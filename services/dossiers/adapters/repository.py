@@ -19,6 +19,8 @@ DATETIME_FACTS = frozenset(
     {"submitted_at", "accepted_at", "source_due_at", "completed_at", "returned_at",
      "apology_new_due_at", "apology_issued_at"}
 )
+# Kept inside the facts column (no migration needed): when each piece of state was last stated.
+STATED_AT = "_stated_at"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class DossierRepository(abc.ABC):
 
     @abc.abstractmethod
     def claim_due(self, now: datetime, limit: int) -> list[Dossier]:
-        """Open dossiers past a threshold not yet announced; skips rows other sweepers hold."""
+        """Open, unpaused dossiers past a threshold not yet announced, by due-soon time;
+        skips rows other sweepers hold."""
 
     @abc.abstractmethod
     def record_crossing(self, code: str, kind: str, at: datetime) -> bool:
@@ -84,6 +87,7 @@ class SqlDossierRepository(DossierRepository):
         row.history = [[e.status, e.at.isoformat()] for e in dossier.history]
         row.facts = {k: (v.isoformat() if isinstance(v, datetime) else v)
                      for k, v in dossier.facts.items()}
+        row.facts[STATED_AT] = {k: v.isoformat() for k, v in dossier.stated_at.items()}
         row.supplements = [[p.start.isoformat(), p.end.isoformat() if p.end else None]
                            for p in dossier.supplements]
         row.personal = dict(dossier.personal)
@@ -101,6 +105,9 @@ class SqlDossierRepository(DossierRepository):
             select(DossierRow)
             .where(
                 DossierRow.closed.is_(False),
+                # A paused dossier's state changes only with a report, never with time: left
+                # in, it would be claimed by every sweep (first, on SQLite) and crowd out others.
+                DossierRow.paused.is_(False),
                 or_(
                     and_(DossierRow.due_soon_notified.is_(False), DossierRow.due_soon_at <= now),
                     and_(DossierRow.overdue_notified.is_(False), DossierRow.due_at <= now),
@@ -145,9 +152,11 @@ def _dt(value: str) -> datetime:
 
 
 def to_domain(row: DossierRow) -> Dossier:
+    stored = dict(row.facts or {})
+    stated_at = {k: _dt(v) for k, v in (stored.pop(STATED_AT, None) or {}).items()}
     facts: dict[str, Any] = {
         k: (_dt(v) if k in DATETIME_FACTS and isinstance(v, str) else v)
-        for k, v in (row.facts or {}).items()
+        for k, v in stored.items()
     }
     return Dossier(
         code=row.code,
@@ -158,4 +167,5 @@ def to_domain(row: DossierRow) -> Dossier:
         facts=facts,
         supplements=tuple(Pause(_dt(s), _dt(e) if e else None) for s, e in row.supplements),
         personal=dict(row.personal or {}),
+        stated_at=stated_at,
     )

@@ -67,6 +67,9 @@ class Dossier:
     facts: dict[str, Any] = field(default_factory=dict)
     supplements: tuple[Pause, ...] = ()
     personal: dict[str, str] = field(default_factory=dict)
+    # When each fact, personal field, the supplement list, the unit and the procedure were last
+    # stated: a report older than that statement arrives late and must not undo it.
+    stated_at: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def status(self) -> int:
@@ -79,19 +82,23 @@ class Dossier:
         before = (list(self.history), dict(self.facts), self.supplements, dict(self.personal),
                   self.unit_code, self.procedure_code)
         self._insert(Entry(report.status, report.status_at))
+        at = report.status_at
         for key, value in report.facts.items():
-            if value is not None:
+            if value is not None and self._newest(key, at):
                 self.facts[key] = value
-        if report.apology_issued and "apology_issued_at" not in self.facts:
-            self.facts["apology_issued_at"] = report.status_at
-        if report.supplements is not None:
+        first_apology = self.facts.get("apology_issued_at")
+        if report.apology_issued and (first_apology is None or at < first_apology):
+            self.facts["apology_issued_at"] = at
+        if report.supplements is not None and self._newest("supplements", at):
             self.supplements = report.supplements
-        self.personal.update({k: v for k, v in report.personal.items() if v})
+        for key, value in report.personal.items():
+            if value and self._newest(f"personal.{key}", at):
+                self.personal[key] = value
         # A dossier keeps the unit it was filed under; a report may move it (status 4 moves
-        # between units), and the newest report's unit wins.
-        if report.unit_code and self.history[-1].at <= report.status_at:
+        # between units), and the newest report naming a unit wins.
+        if report.unit_code and self._newest("unit_code", at):
             self.unit_code = report.unit_code
-        if report.procedure_code:
+        if report.procedure_code and self._newest("procedure_code", at):
             self.procedure_code = report.procedure_code
         after = (self.history, self.facts, self.supplements, self.personal,
                  self.unit_code, self.procedure_code)
@@ -100,10 +107,18 @@ class Dossier:
             self.version += 1
         return changed
 
+    def _newest(self, key: str, at: datetime) -> bool:
+        """Records that `key` is stated at `at`; False if a newer statement of it stands."""
+        kept = self.stated_at.get(key)
+        if kept is not None and at < kept:
+            return False
+        self.stated_at[key] = at
+        return True
+
     def _insert(self, entry: Entry) -> None:
         if entry in self.history:
             return
-        history = sorted([*self.history, entry], key=lambda e: (e.at, ORDER[e.status]))
+        history = sorted([*self.history, entry], key=lambda e: (e.at, ORDER[e.status], e.status))
         i = history.index(entry)
         prev = history[i - 1] if i > 0 else None
         nxt = history[i + 1] if i + 1 < len(history) else None
