@@ -18,6 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_CLASSES = {
     "dossiers": "services.dossiers.service:DossiersService",
+    "notifications": "services.notifications.service:NotificationsService",
 }
 
 

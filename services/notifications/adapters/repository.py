@@ -1,0 +1,316 @@
+"""Alert and delivery persistence: the port the handlers use, and its SQLAlchemy adapter."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.alerts import APOLOGY_KINDS, Alert, AlertKind, AlertState
+from ..domain.apology import ApologyDraft
+from ..domain.contacts import Target
+from . import DeliveryResult
+from .orm import AlertRow, DeliveryRow, DigestSlot, DossierVersion
+
+_ALERT_FIELDS = ("acknowledged_at", "acknowledged_by", "resolved_at", "resolution",
+                 "apology_issued_at", "escalated_at", "reminded_at")
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    id: int
+    alert_key: str
+    purpose: str
+    target: Target
+    not_before: datetime
+    content: dict[str, Any] | None = None  # pre-rendered (digests); else rendered from the alert
+
+
+@dataclass(frozen=True)
+class StoredApology:
+    alert_key: str
+    dossier_code: str
+    subject: str
+    body_text: str
+    new_due_at: datetime | None
+
+
+class AlertRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, alert: Alert) -> bool:
+        """Insert by key; False (and nothing written) when the key exists already."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> Alert | None: ...
+
+    @abc.abstractmethod
+    def update(self, alert: Alert) -> None: ...
+
+    @abc.abstractmethod
+    def for_dossier(self, dossier_code: str) -> list[Alert]: ...
+
+    @abc.abstractmethod
+    def search(self, unit_code: str | None, kind: str | None, state: str | None, limit: int,
+             offset: int) -> list[Alert]: ...
+
+    @abc.abstractmethod
+    def set_apology(self, key: str, draft: ApologyDraft) -> None: ...
+
+    @abc.abstractmethod
+    def apology_for(self, dossier_code: str) -> StoredApology | None:
+        """The latest draft kept for the dossier, if any."""
+
+    @abc.abstractmethod
+    def claim_owing_apology(self, limit: int) -> list[Alert]:
+        """Active late-dossier alerts with no apology yet, locked (skipping rows other replicas
+        hold) until the unit of work ends."""
+
+    @abc.abstractmethod
+    def add_delivery(self, alert_key: str, purpose: str, target: Target, not_before: datetime,
+                     now: datetime, round_: int = 0,
+                     content: dict[str, Any] | None = None) -> bool: ...
+
+    @abc.abstractmethod
+    def advance_version(self, dossier_code: str, version: int) -> bool:
+        """Records `version` as the dossier's latest unless a newer one was applied; False for
+        an older (stale) version. The row stays locked until the unit of work ends."""
+
+    @abc.abstractmethod
+    def units_with_active_alerts(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def active_for_unit(self, unit_code: str) -> list[Alert]: ...
+
+    @abc.abstractmethod
+    def last_digest(self, unit_code: str) -> datetime | None: ...
+
+    @abc.abstractmethod
+    def record_digest(self, unit_code: str, slot: datetime, now: datetime) -> bool:
+        """True the first time (unit, slot) is recorded, False ever after (any replica)."""
+
+    @abc.abstractmethod
+    def claim_deliveries(self, now: datetime, lease: timedelta,
+                         limit: int) -> list[PendingDelivery]:
+        """Pending deliveries due now and not leased; leased to the caller until now + lease."""
+
+    @abc.abstractmethod
+    def record_delivery(self, delivery_id: int, result: DeliveryResult, at: datetime,
+                        outcome: str | None = None) -> str:
+        """Stores the outcome; returns it (delivered, failed, blocked, or `outcome` when given,
+        e.g. cancelled)."""
+
+
+def address_hash(target: Target) -> str:
+    return hashlib.sha256(f"{target.channel}:{target.address}".encode()).hexdigest()
+
+
+class SqlAlertRepository(AlertRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _row(self, key: str) -> AlertRow | None:
+        query = select(AlertRow).where(AlertRow.key == key)
+        if self._postgres:
+            query = query.with_for_update()
+        return self.session.scalars(query).one_or_none()
+
+    def add(self, alert: Alert) -> bool:
+        if self.session.scalars(select(AlertRow.id).where(AlertRow.key == alert.key)).first():
+            return False
+        try:
+            # A replica inserting the same key concurrently makes this fail, not duplicate.
+            with self.session.begin_nested():
+                row = AlertRow(key=alert.key)
+                _copy(alert, row)
+                self.session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, key: str) -> Alert | None:
+        row = self.session.scalars(select(AlertRow).where(AlertRow.key == key)).one_or_none()
+        return to_domain(row) if row is not None else None
+
+    def update(self, alert: Alert) -> None:
+        row = self._row(alert.key)
+        if row is None:
+            raise KeyError(alert.key)
+        _copy(alert, row)
+        self.session.flush()
+
+    def for_dossier(self, dossier_code: str) -> list[Alert]:
+        query = select(AlertRow).where(AlertRow.dossier_code == dossier_code).order_by(AlertRow.id)
+        if self._postgres:
+            query = query.with_for_update()
+        return [to_domain(r) for r in self.session.scalars(query)]
+
+    def search(self, unit_code: str | None, kind: str | None, state: str | None, limit: int,
+             offset: int) -> list[Alert]:
+        query = select(AlertRow)
+        if unit_code:
+            query = query.where(AlertRow.unit_code == unit_code)
+        if kind:
+            query = query.where(AlertRow.kind == kind)
+        if state:
+            query = query.where(AlertRow.state == state)
+        query = query.order_by(AlertRow.id.desc()).limit(limit).offset(offset)
+        return [to_domain(r) for r in self.session.scalars(query)]
+
+    def set_apology(self, key: str, draft: ApologyDraft) -> None:
+        row = self._row(key)
+        if row is None:
+            raise KeyError(key)
+        row.apology_subject = draft.subject
+        row.apology_text = draft.body_text
+        row.apology_new_due_at = draft.new_due_at
+        self.session.flush()
+
+    def apology_for(self, dossier_code: str) -> StoredApology | None:
+        row = self.session.scalars(
+            select(AlertRow)
+            .where(AlertRow.dossier_code == dossier_code, AlertRow.apology_text.is_not(None))
+            .order_by(AlertRow.id.desc())
+        ).first()
+        if row is None or row.apology_text is None:
+            return None
+        return StoredApology(row.key, dossier_code, row.apology_subject or "", row.apology_text,
+                             row.apology_new_due_at)
+
+    def claim_owing_apology(self, limit: int) -> list[Alert]:
+        query = (
+            select(AlertRow)
+            .where(AlertRow.state != AlertState.RESOLVED.value,
+                   AlertRow.kind.in_([k.value for k in APOLOGY_KINDS]),
+                   AlertRow.apology_issued_at.is_(None))
+            .order_by(AlertRow.id)
+            .limit(limit)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [to_domain(r) for r in self.session.scalars(query)]
+
+    def advance_version(self, dossier_code: str, version: int) -> bool:
+        query = select(DossierVersion).where(DossierVersion.dossier_code == dossier_code)
+        if self._postgres:
+            query = query.with_for_update()
+        row = self.session.scalars(query).one_or_none()
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(DossierVersion(dossier_code=dossier_code, version=version))
+                return True
+            except IntegrityError:  # another replica inserted it first: compare with theirs
+                return self.advance_version(dossier_code, version)
+        if version < row.version:
+            return False
+        row.version = version
+        return True
+
+    def units_with_active_alerts(self) -> list[str]:
+        query = (select(AlertRow.unit_code).where(AlertRow.state != AlertState.RESOLVED.value)
+                 .distinct().order_by(AlertRow.unit_code))
+        return list(self.session.scalars(query))
+
+    def active_for_unit(self, unit_code: str) -> list[Alert]:
+        query = (select(AlertRow).where(AlertRow.unit_code == unit_code,
+                                        AlertRow.state != AlertState.RESOLVED.value)
+                 .order_by(AlertRow.id))
+        return [to_domain(r) for r in self.session.scalars(query)]
+
+    def last_digest(self, unit_code: str) -> datetime | None:
+        return self.session.scalar(select(func.max(DigestSlot.slot))
+                                   .where(DigestSlot.unit_code == unit_code))
+
+    def record_digest(self, unit_code: str, slot: datetime, now: datetime) -> bool:
+        if self.session.get(DigestSlot, (unit_code, slot)) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(DigestSlot(unit_code=unit_code, slot=slot, created_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def add_delivery(self, alert_key: str, purpose: str, target: Target, not_before: datetime,
+                     now: datetime, round_: int = 0,
+                     content: dict[str, Any] | None = None) -> bool:
+        digest = address_hash(target)
+        exists = select(DeliveryRow.id).where(
+            DeliveryRow.alert_key == alert_key, DeliveryRow.channel == target.channel,
+            DeliveryRow.address_hash == digest, DeliveryRow.purpose == purpose,
+            DeliveryRow.round == round_)
+        if self.session.scalars(exists).first():
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(DeliveryRow(
+                    alert_key=alert_key, purpose=purpose, round=round_, channel=target.channel,
+                    address=target.address, address_hash=digest, role=target.role,
+                    name=target.name, secret_env=target.secret_env, outcome="pending",
+                    content=content,
+                    attempts=0, created_at=now, not_before=not_before))
+        except IntegrityError:
+            return False
+        return True
+
+    def claim_deliveries(self, now: datetime, lease: timedelta,
+                         limit: int) -> list[PendingDelivery]:
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.outcome == "pending", DeliveryRow.not_before <= now,
+                   or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now))
+            .order_by(DeliveryRow.not_before, DeliveryRow.id)
+            .limit(limit)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        claimed = []
+        for row in self.session.scalars(query):
+            row.lease_until = now + lease
+            target = Target(row.channel, row.address, row.role, row.name, row.secret_env)
+            claimed.append(PendingDelivery(row.id, row.alert_key, row.purpose, target,
+                                           row.not_before, row.content))
+        self.session.flush()
+        return claimed
+
+    def record_delivery(self, delivery_id: int, result: DeliveryResult, at: datetime,
+                        outcome: str | None = None) -> str:
+        row = self.session.get(DeliveryRow, delivery_id)
+        if row is None:
+            raise KeyError(delivery_id)
+        row.outcome = outcome or ("delivered" if result.ok else
+                                  "blocked" if result.blocked else "failed")
+        row.attempts = (row.attempts or 0) + result.attempts
+        row.error = result.error
+        row.lease_until = None
+        if result.ok:
+            row.delivered_at = at
+        self.session.flush()
+        return row.outcome
+
+
+def _copy(alert: Alert, row: AlertRow) -> None:
+    row.kind = alert.kind.value
+    row.unit_code = alert.unit_code
+    row.dossier_code = alert.dossier_code
+    row.state = alert.state.value
+    row.raised_at = alert.raised_at
+    row.details = dict(alert.details)
+    for name in _ALERT_FIELDS:
+        setattr(row, name, getattr(alert, name))
+
+
+def to_domain(row: AlertRow) -> Alert:
+    return Alert(
+        key=row.key, kind=AlertKind(row.kind), unit_code=row.unit_code,
+        dossier_code=row.dossier_code, state=AlertState(row.state), raised_at=row.raised_at,
+        details=dict(row.details or {}),
+        **{name: getattr(row, name) for name in _ALERT_FIELDS},
+    )
