@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: the dossiers service on SQLite and the simulator streaming a demo province's
-# traffic through RabbitMQ, with a compressed clock. Ctrl-C stops everything.
+# `make demo`: every ParPulse service on SQLite, a local mail sink, and the simulator streaming
+# a demo province's traffic through RabbitMQ with a compressed clock. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
@@ -16,6 +16,16 @@ START=${DEMO_START:-$(date -d "last monday" +%Y-%m-%d)T07:30:00+07:00}
 export CLOCK_START=$START CLOCK_SPEED=$SPEED
 export SWEEP_INTERVAL=${SWEEP_INTERVAL:-5}
 export DOSSIERS_HTTP_ADDRESS=${DOSSIERS_HTTP_ADDRESS:-127.0.0.1:8001}
+export SCORING_HTTP_ADDRESS=${SCORING_HTTP_ADDRESS:-127.0.0.1:8002}
+export NOTIFICATIONS_HTTP_ADDRESS=${NOTIFICATIONS_HTTP_ADDRESS:-127.0.0.1:8003}
+export GATEWAY_HTTP_ADDRESS=${GATEWAY_HTTP_ADDRESS:-127.0.0.1:8000}
+# Alert emails go to a local sink that prints them to var/log/mail.log.
+export SMTP_HOST=127.0.0.1 SMTP_PORT=${DEMO_SMTP_PORT:-8025}
+# The demo dashboard is open without a token; a real deployment configures API_TOKENS.
+export PUBLIC_RANKINGS=${PUBLIC_RANKINGS:-true}
+
+SERVICES=(dossiers scoring notifications)
+[ -f services/gateway/config.yml ] && SERVICES+=(gateway)
 
 pids=()
 stop() {
@@ -27,40 +37,43 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN/parpulse" migrate dossiers >/dev/null
-"$BIN/parpulse" run dossiers > var/log/dossiers.log 2>&1 &
+"$BIN/python" -m aiosmtpd -n -d -l "$SMTP_HOST:$SMTP_PORT" > var/log/mail.log 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 60); do
-  curl -sf "http://$DOSSIERS_HTTP_ADDRESS/readyz" >/dev/null 2>&1 && break
-  sleep 1
+for service in "${SERVICES[@]}"; do
+  "$BIN/parpulse" migrate "$service" >/dev/null
+  "$BIN/parpulse" run "$service" > "var/log/$service.log" 2>&1 &
+  pids+=($!)
 done
-curl -sf "http://$DOSSIERS_HTTP_ADDRESS/readyz" >/dev/null || {
-  echo "parpulse demo: the dossiers service did not become ready; see var/log/dossiers.log"; exit 1; }
+
+address_of() { local v="${1^^}_HTTP_ADDRESS"; echo "${!v}"; }
+for service in "${SERVICES[@]}"; do
+  for _ in $(seq 1 60); do
+    curl -sf "http://$(address_of "$service")/readyz" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  curl -sf "http://$(address_of "$service")/readyz" >/dev/null || {
+    echo "parpulse demo: $service did not become ready; see var/log/$service.log"; exit 1; }
+done
 
 "$BIN/parpulse" simulate --rate "$RATE" --speed "$SPEED" --start "$START" \
   > var/log/simulator.log 2>&1 &
 pids+=($!)
 
+echo "ParPulse demo (province: $PROVINCE, clock x$SPEED from $START)"
+if [[ " ${SERVICES[*]} " == *" gateway "* ]]; then
+  echo "  dashboard          http://$GATEWAY_HTTP_ADDRESS/"
+  echo "  API                http://$GATEWAY_HTTP_ADDRESS/docs"
+fi
+for service in "${SERVICES[@]}"; do
+  printf '  %-18s http://%s/readyz   /metrics\n' "$service" "$(address_of "$service")"
+done
 cat <<TXT
-ParPulse demo (province: $PROVINCE, clock x$SPEED from $START)
-  dossiers service   http://$DOSSIERS_HTTP_ADDRESS/readyz   /metrics
-  logs               var/log/dossiers.log  var/log/simulator.log
-  database           var/dossiers.db (SQLite)
-Dossiers processed so far (Ctrl-C to stop):
+  logs               var/log/*.log (alert emails: var/log/mail.log)
+  databases          var/*.db (SQLite)
+Flow so far (Ctrl-C to stop):
 TXT
 while sleep 5; do
-  "$BIN/python" - "$DOSSIERS_HTTP_ADDRESS" <<'PY' || true
-import sys, urllib.request
-from prometheus_client.parser import text_string_to_metric_families
-text = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=5).read().decode()
-counts = {}
-for family in text_string_to_metric_families(text):
-    for s in family.samples:
-        if s.name == "parpulse_messages_consumed_total":
-            counts[s.labels["outcome"]] = counts.get(s.labels["outcome"], 0) + int(s.value)
-        if s.name == "parpulse_outbox_published_total":
-            counts["events published"] = int(s.value)
-print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) if counts else "  waiting")
-PY
+  "$BIN/python" scripts/demo_status.py "$DOSSIERS_HTTP_ADDRESS" "$SCORING_HTTP_ADDRESS" \
+    "$NOTIFICATIONS_HTTP_ADDRESS" || true
 done

@@ -3,6 +3,8 @@
     parpulse run SERVICE        run a service (reads services/<service>/config.yml + environment)
     parpulse migrate SERVICE    apply the service's database migrations
     parpulse declare            declare exchanges and queues on the broker
+    parpulse export --out F     write every dossier's snapshot (JSON lines) from the dossiers DB
+    parpulse replay F           rebuild the scoring counters from such an export
     parpulse simulate ...       stream realistic dossier traffic for a province
 """
 
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICE_CLASSES = {
     "dossiers": "services.dossiers.service:DossiersService",
     "notifications": "services.notifications.service:NotificationsService",
+    "scoring": "services.scoring.service:ScoringService",
 }
 
 
@@ -40,12 +43,6 @@ def _sqlite_dir(url: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
-    import eventlet
-
-    eventlet.monkey_patch()
     from nameko import config
     from nameko.cli.run import run
 
@@ -86,6 +83,60 @@ def cmd_declare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write every dossier's snapshot (JSON lines) from the dossiers database."""
+    from services.common.clock import Clock
+    from services.common.db import make_engine, session_factory
+    from services.common.dependencies import load_province_context
+    from services.dossiers.adapters.uow import DossiersUnitOfWork
+    from services.dossiers.handlers import export_snapshots
+    from services.dossiers.views import Context
+
+    cfg = load_service_config("dossiers")
+    url = args.database_url or cfg["DATABASE_URL"]
+    place = load_province_context(str(cfg.get("PROVINCE") or "demo"), cfg.get("DATA_DIR"))
+    now = Clock.from_config(cfg.get("CLOCK_START"), cfg.get("CLOCK_SPEED")).now()
+    engine = make_engine(url, pool_size=1)
+    ctx = Context(place.province, place.calendar, now, int(cfg.get("DUE_SOON_MINUTES", 480)))
+    count = 0
+    with open(args.out, "w", encoding="utf-8") as out:
+        for snap in export_snapshots(DossiersUnitOfWork(session_factory(engine)), ctx):
+            out.write(snap.model_dump_json() + "\n")
+            count += 1
+    engine.dispose()
+    print(f"exported {count} dossier snapshots to {args.out}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuild the scoring counters from an export (stop the scoring consumers first)."""
+    from services.common.clock import Clock
+    from services.common.db import make_engine, session_factory
+    from services.common.dependencies import load_province_context
+    from services.scoring.adapters.uow import ScoringUnitOfWork
+    from services.scoring.context import ScoringContext
+    from services.scoring.dependencies import load_schemes_from_config
+    from services.scoring.domain.periods import local_date
+    from services.scoring.handlers import mark_all_live_dirty
+    from services.scoring.replay import read_jsonl, replay
+
+    cfg = load_service_config("scoring")
+    url = args.database_url or cfg["DATABASE_URL"]
+    engine = make_engine(url, pool_size=1)
+    sessions = session_factory(engine)
+    count = replay(ScoringUnitOfWork(sessions), read_jsonl(args.source))
+    # The running service republishes every live ranking on its next pass.
+    place = load_province_context(str(cfg.get("PROVINCE") or "demo"), cfg.get("DATA_DIR"))
+    today = local_date(Clock.from_config(cfg.get("CLOCK_START"), cfg.get("CLOCK_SPEED")).now())
+    ctx = ScoringContext(place.province, load_schemes_from_config(cfg.get("SCHEMES_DIR")), today)
+    with ScoringUnitOfWork(sessions) as uow:
+        mark_all_live_dirty(uow, ctx)
+        uow.commit()
+    engine.dispose()
+    print(f"replayed {count} dossiers into {_safe(url)}")
+    return 0
+
+
 def _safe(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -113,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
         "AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
     declare.set_defaults(func=cmd_declare)
 
+    export = sub.add_parser("export", help="write every dossier's snapshot as JSON lines")
+    export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument("--database-url", help="default: the dossiers service's DATABASE_URL")
+    export.set_defaults(func=cmd_export)
+
+    replay = sub.add_parser("replay", help="rebuild scoring counters from a dossier export")
+    replay.add_argument("source", help="a file written by `parpulse export`")
+    replay.add_argument("--database-url", help="default: the scoring service's DATABASE_URL")
+    replay.set_defaults(func=cmd_replay)
+
     try:
         from services.simulator import cli as simulator_cli
     except ImportError:  # the simulator is optional in a service-only image
@@ -125,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        # eventlet must patch the standard library before anything else imports it (the
+        # parser below imports the simulator, and with it pika and pydantic).
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
+        import eventlet
+
+        eventlet.monkey_patch()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

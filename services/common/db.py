@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from datetime import UTC, datetime
@@ -59,6 +60,16 @@ def _green_psycopg2() -> None:
             patch_psycopg()
 
 
+_SQLITE_LOCKS: dict[str, Any] = {}
+_SQLITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(database: str) -> Any:
+    key = os.path.realpath(database) if database != ":memory:" else database
+    with _SQLITE_LOCKS_GUARD:
+        return _SQLITE_LOCKS.setdefault(key, threading.Lock())
+
+
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg2 here (SQLAlchemy 2.1 would pick psycopg 3, which has no
     eventlet support)."""
@@ -90,8 +101,9 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
 
         # SQLite allows one writer. Under eventlet a green thread waiting in sqlite's busy
         # handler blocks the whole process, including the green thread holding the write lock:
-        # a deadlock until the timeout. A green-aware lock makes the waiting cooperative.
-        writer = threading.Lock()
+        # a deadlock until the timeout. A green-aware lock, one per database file and shared by
+        # every engine of the process, makes the waiting cooperative.
+        writer = _sqlite_writer_lock(engine.url.database or ":memory:")
 
         def _release(info: dict[str, Any]) -> None:
             if info.pop("parpulse_writer", False):

@@ -151,18 +151,20 @@ class ProvinceContext:
     calendar: WorkingCalendar
 
 
+def load_province_context(code: str, data_dir: str | Path | None = None) -> ProvinceContext:
+    root = Path(data_dir) if data_dir else DATA_ROOT
+    province = load_province(code, root / "provinces")
+    hours = working_hours_from_config(province.working_hours) if province.working_hours \
+        else None
+    return ProvinceContext(province, load_calendar(root / "calendars", hours=hours))
+
+
 class ProvinceData(DependencyProvider):
     """The province's reference data and working calendar, loaded once at start."""
 
     def setup(self) -> None:
-        code = config.get("PROVINCE") or "demo"
-        data_dir = config.get("DATA_DIR")
-        root = Path(data_dir) if data_dir else DATA_ROOT
-        province = load_province(code, root / "provinces")
-        hours = working_hours_from_config(province.working_hours) if province.working_hours \
-            else None
-        calendar = load_calendar(root / "calendars", hours=hours)
-        self.context = ProvinceContext(province, calendar)
+        self.context = load_province_context(config.get("PROVINCE") or "demo",
+                                             config.get("DATA_DIR"))
 
     def get_dependency(self, worker_ctx: Any) -> ProvinceContext:
         return self.context

@@ -158,5 +158,10 @@ class ConfiguredTimer(Timer):
         self.interval = float(config.get(self.config_key, self.default_interval))
         super().setup()
 
+    def stop(self) -> None:
+        # A second SIGTERM (or Ctrl-C then SIGTERM) stops twice; nameko's Timer would raise.
+        if not self.should_stop.ready():
+            super().stop()
+
 
 configured_timer = ConfiguredTimer.decorator

@@ -13,6 +13,16 @@ UNROUTED_QUEUE = "parpulse.unrouted"
 
 DEFAULT_DELIVERY_LIMIT = 5
 
+# Every consumer queue of the platform; their dead letters are also copied to
+# DEAD_LETTER_TAP so operators are alerted while the DLQ keeps its copy for replay.
+CONSUMER_QUEUES = (
+    "dossiers.inbound",
+    "scoring.dossier-events",
+    "notifications.dossier-events",
+    "gateway.events",
+)
+DEAD_LETTER_TAP = "notifications.dead-letters"
+
 inbound_exchange = Exchange(INBOUND_EXCHANGE, type="topic", durable=True)
 # Events nobody subscribes to land in parpulse.unrouted instead of being dropped, so a publish
 # with `mandatory` only comes back when the topology itself is missing.

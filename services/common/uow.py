@@ -66,6 +66,8 @@ class UnitOfWork:
         self._headers = headers or {}
         self.session: Session
         self.events: list[Event] = []
+        # What the last commit published: for metrics, which must count committed facts only.
+        self.last_committed: list[Event] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -110,7 +112,7 @@ class UnitOfWork:
         for event in self.events:
             self.session.add(event_row(event, self._headers))
         self.session.commit()
-        self.events = []
+        self.last_committed, self.events = self.events, []
         if self._on_commit is not None:
             self._on_commit()
 

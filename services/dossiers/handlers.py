@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from services.common.entrypoints import InboundMessage
@@ -17,6 +18,7 @@ from .domain.changes import Change, changes, thresholds_crossed
 from .domain.dossier import Dossier, Rejected, Report
 from .domain.privacy import masked
 from .domain.sla import SlaAssessment
+from .metrics import DOSSIERS_COMPLETED, DOSSIERS_OPEN, METRIC_STATES, SWEEPER_LAST_RUN
 from .views import Context, assess_dossier, derived, snapshot, summary
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,9 @@ def handle_inbound(uow: DossiersUnitOfWork, message: InboundMessage, ctx: Contex
                 quarantine(uow, message, item, rejected)
                 outcome = "quarantined"
         uow.commit()
+        for event in uow.last_committed:
+            if isinstance(event, ev.DossierCompleted):
+                DOSSIERS_COMPLETED.labels(event.dossier.unit_code, event.outcome.value).inc()
     return outcome
 
 
@@ -86,7 +91,17 @@ def sweep(uow: DossiersUnitOfWork, ctx: Context, limit: int = 500) -> int:
             announced += _announce_thresholds(uow, repo, dossier, assessment, ctx)
             repo.save(dossier, derived(dossier, assessment), ctx.now)
         uow.commit()
+        _observe_open(repo.count_open())
+    SWEEPER_LAST_RUN.labels("dossiers").set_to_current_time()
     return announced
+
+
+def _observe_open(counts: dict[tuple[str, str], int]) -> None:
+    # Clear first: a unit whose last overdue dossier closed must drop to zero, not linger.
+    DOSSIERS_OPEN.clear()
+    for (unit, state), n in counts.items():
+        if state in METRIC_STATES:
+            DOSSIERS_OPEN.labels(unit, METRIC_STATES[state]).set(n)
 
 
 def _announce_thresholds(uow: DossiersUnitOfWork, repo: DossierRepository, dossier: Dossier,
@@ -210,3 +225,17 @@ def list_by_state(uow: DossiersUnitOfWork, unit_code: str | None, state: str, li
     with uow:
         found = uow.dossiers.list_by_state(unit_code, state, limit, offset)
         return [snapshot(d, assess_dossier(d, ctx), ctx) for d in found]
+
+
+def export_snapshots(uow: DossiersUnitOfWork, ctx: Context,
+                     batch: int = 1000) -> Iterator[ev.DossierSnapshot]:
+    """Every dossier's current snapshot, as of `ctx.now`: the history scoring replays from."""
+    after: str | None = None
+    while True:
+        with uow:
+            page = uow.dossiers.page_after(after, batch)
+            snaps = [snapshot(d, assess_dossier(d, ctx), ctx) for d in page]
+        yield from snaps
+        if len(page) < batch:
+            return
+        after = page[-1].code

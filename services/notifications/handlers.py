@@ -16,15 +16,23 @@ from services.contracts.notifications import AlertRaised, AlertUpdated, AlertVie
 
 from .adapters.uow import NotificationsUnitOfWork
 from .context import Context
-from .domain.alerts import APOLOGY_KINDS, Alert, acknowledge, decide_alerts, follow_up
+from .domain.alerts import (
+    APOLOGY_KINDS,
+    DEAD_LETTERED,
+    Alert,
+    acknowledge,
+    decide_alerts,
+    follow_up,
+)
 from .domain.apology import draft_apology
-from .domain.facts import DossierFacts, Facts, QuarantineFacts
+from .domain.facts import DeadLetterFacts, DossierFacts, Facts, QuarantineFacts
 from .domain.policy import delivery_time, recipients_for
 from .metrics import ALERTS_RAISED
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "notifications.dossier-events"
+DEAD_LETTER_CONSUMER = "notifications.dead-letters"
 
 
 def handle_event(uow: NotificationsUnitOfWork, message: InboundMessage, ctx: Context) -> str:
@@ -71,8 +79,15 @@ def apply_event(uow: NotificationsUnitOfWork, event: Event, ctx: Context) -> lis
     for changed in follow_up(event.TYPE, facts, existing, now):
         repo.update(changed)
         uow.emit(AlertUpdated(alert=to_contract(changed)))
+    return raise_alerts(uow, event.TYPE, facts, ctx)
+
+
+def raise_alerts(uow: NotificationsUnitOfWork, event_kind: str, facts: Facts,
+                 ctx: Context) -> list[Alert]:
+    """Insert the alerts `facts` call for, once per key; draft apologies; queue deliveries."""
+    repo, now = uow.alerts, ctx.now
     raised = []
-    for alert in decide_alerts(event.TYPE, facts, now):
+    for alert in decide_alerts(event_kind, facts, now):
         if not repo.add(alert):
             continue  # redelivered, re-sent or decided by another replica: one alert per key
         raised.append(alert)
@@ -87,6 +102,27 @@ def apply_event(uow: NotificationsUnitOfWork, event: Event, ctx: Context) -> lis
             repo.set_apology(alert.key, draft)
         queue_deliveries(uow, alert, "alert", ctx)
     return raised
+
+
+def handle_dead_letter(uow: NotificationsUnitOfWork, message: InboundMessage,
+                       ctx: Context) -> str:
+    """A copy of a message some queue dead-lettered: one alert for the operators per message."""
+    deaths = message.headers.get("x-death") or [{}]
+    death = deaths[0] if isinstance(deaths, list) and deaths else {}
+    queue = str(death.get("queue") or message.routing_key)
+    message_id = message.message_id or f"unidentified:{queue}:{death.get('time', '')}"
+    facts = DeadLetterFacts(
+        queue=queue, message_id=message_id, event_type=message.message_type,
+        reason=str(death.get("reason") or "rejected"),
+        delivery_count=int(message.headers.get("x-delivery-count") or 0) or None)
+    with uow:
+        if not uow.claim_message(DEAD_LETTER_CONSUMER, f"{queue}/{message_id}"):
+            return "duplicate"
+        raised = raise_alerts(uow, DEAD_LETTERED, facts, ctx)
+        uow.commit()
+    for alert in raised:
+        ALERTS_RAISED.labels(alert.kind.value).inc()
+    return "processed"
 
 
 def queue_deliveries(uow: NotificationsUnitOfWork, alert: Alert, purpose: str,

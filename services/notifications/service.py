@@ -8,7 +8,12 @@ from nameko import config
 from nameko.rpc import rpc
 
 from services.common.entrypoints import InboundMessage, configured_timer, reliable_consume
-from services.common.topology import events_exchange
+from services.common.topology import (
+    CONSUMER_QUEUES,
+    DEAD_LETTER_TAP,
+    dead_letter_exchange,
+    events_exchange,
+)
 from services.common.web import Observable
 
 from . import delivery, digest, escalation, handlers
@@ -34,6 +39,11 @@ class NotificationsService(Observable):
     @reliable_consume(EVENTS_QUEUE, events_exchange, ROUTING_KEYS, service="notifications")
     def on_event(self, message: InboundMessage) -> str:
         return handlers.handle_event(self.db.uow(), message, self._ctx())
+
+    @reliable_consume(DEAD_LETTER_TAP, dead_letter_exchange, list(CONSUMER_QUEUES),
+                      service="notifications")
+    def on_dead_letter(self, message: InboundMessage) -> str:
+        return handlers.handle_dead_letter(self.db.uow(), message, self._ctx())
 
     @configured_timer("DELIVERY_INTERVAL", 2.0, eager=True)
     def deliver(self) -> int:

@@ -82,6 +82,18 @@ class FakeDossierRepository(DossierRepository):
         found.sort(key=lambda r: (r.derived.due_at or _FAR_FUTURE, r.dossier.code))
         return [copy.deepcopy(r.dossier) for r in found[offset:offset + limit]]
 
+    def count_open(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for r in self.rows.values():
+            if not r.derived.closed and r.derived.deadline_state is not None:
+                key = (r.dossier.unit_code, r.derived.deadline_state)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def page_after(self, after_code: str | None, limit: int) -> list[Dossier]:
+        codes = sorted(c for c in self.rows if after_code is None or c > after_code)
+        return [copy.deepcopy(self.rows[c].dossier) for c in codes[:limit]]
+
     def state(self) -> Any:
         return copy.deepcopy((self.rows, self.crossings))
 
@@ -100,6 +112,7 @@ class FakeUnitOfWork(DossiersUnitOfWork):
         self.dossiers = self.repo
         self.events: list[Event] = []
         self.committed: list[Event] = []
+        self.last_committed: list[Event] = []
         self.quarantined: list[dict[str, Any]] = []
         self.processed: set[tuple[str, str]] = set()
         self.outbox: list[OutboxMessage] = []
@@ -140,6 +153,7 @@ class FakeUnitOfWork(DossiersUnitOfWork):
 
     def commit(self) -> None:
         self.committed.extend(self.events)
+        self.last_committed = list(self.events)
         self.processed |= self._claimed
         self.quarantined.extend(self._quarantined)
         self.outbox.extend(self._outbox)

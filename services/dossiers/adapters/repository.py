@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,14 @@ class DossierRepository(abc.ABC):
     @abc.abstractmethod
     def list_by_state(self, unit_code: str | None, state: str, limit: int,
                       offset: int) -> list[Dossier]: ...
+
+    @abc.abstractmethod
+    def count_open(self) -> dict[tuple[str, str], int]:
+        """Open dossiers by (unit code, deadline state)."""
+
+    @abc.abstractmethod
+    def page_after(self, after_code: str | None, limit: int) -> list[Dossier]:
+        """Dossiers in code order after `after_code`: for exports, in bounded memory."""
 
 
 class SqlDossierRepository(DossierRepository):
@@ -143,6 +151,20 @@ class SqlDossierRepository(DossierRepository):
         if unit_code:
             query = query.where(DossierRow.unit_code == unit_code)
         query = query.order_by(DossierRow.due_at, DossierRow.code).limit(limit).offset(offset)
+        return [to_domain(row) for row in self.session.scalars(query)]
+
+
+    def count_open(self) -> dict[tuple[str, str], int]:
+        rows = self.session.execute(
+            select(DossierRow.unit_code, DossierRow.deadline_state, func.count())
+            .where(DossierRow.closed.is_(False), DossierRow.deadline_state.is_not(None))
+            .group_by(DossierRow.unit_code, DossierRow.deadline_state))
+        return {(unit, str(state)): int(n) for unit, state, n in rows}
+
+    def page_after(self, after_code: str | None, limit: int) -> list[Dossier]:
+        query = select(DossierRow).order_by(DossierRow.code).limit(limit)
+        if after_code is not None:
+            query = query.where(DossierRow.code > after_code)
         return [to_domain(row) for row in self.session.scalars(query)]
 
 
