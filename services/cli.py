@@ -20,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_CLASSES = {
     "dossiers": "services.dossiers.service:DossiersService",
+    "gateway": "services.gateway.service:GatewayService",
     "notifications": "services.notifications.service:NotificationsService",
     "scoring": "services.scoring.service:ScoringService",
 }

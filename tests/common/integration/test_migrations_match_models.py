@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, inspect
 from services.common.db import make_engine
 from services.common.migrate import alembic_config, upgrade
 
-SERVICES = ["dossiers", "scoring", "notifications"]
+SERVICES = ["dossiers", "scoring", "notifications", "gateway"]
 
 
 def model_metadata(service: str) -> MetaData:

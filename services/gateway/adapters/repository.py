@@ -1,0 +1,124 @@
+"""The gateway's read model and stream log, in SQLAlchemy 2 `select()` form."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from services.contracts.dossiers import DossierSnapshot
+
+from .orm import DossierKpiRow, FlagRow, RankingRow, StreamEventRow
+
+KPI_DIRTY = "kpi_dirty"
+STREAM_LOCK = "stream_lock"
+
+
+class GatewayRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- rankings -------------------------------------------------------------------------
+
+    def put_ranking(self, body: dict[str, Any], now: datetime) -> bool:
+        """Keep `body` (a RankingChanged) unless a newer version of its ranking is stored."""
+        key = (body["scheme"], body["level"], body["period"])
+        row = self.session.get(RankingRow, key, with_for_update=True)
+        version = int(body["version"])
+        if row is None:
+            self.session.add(RankingRow(scheme=key[0], level=key[1], period=key[2],
+                                        version=version, body=body, updated_at=now))
+            return True
+        if version <= row.version:
+            return False
+        row.version, row.body, row.updated_at = version, body, now
+        return True
+
+    def ranking(self, scheme: str, level: str, period: str) -> RankingRow | None:
+        return self.session.get(RankingRow, (scheme, level, period))
+
+    # -- dossier counters -----------------------------------------------------------------
+
+    def put_dossier(self, snap: DossierSnapshot) -> bool:
+        row = self.session.get(DossierKpiRow, snap.dossier_code, with_for_update=True)
+        if row is not None and snap.version <= row.version:
+            return False
+        if row is None:
+            row = DossierKpiRow(dossier_code=snap.dossier_code)
+            self.session.add(row)
+        row.version, row.unit_code = snap.version, snap.unit_code
+        row.accepted_at, row.completed_at = snap.accepted_at, snap.completed_at
+        row.closed = snap.is_closed
+        row.outcome = snap.outcome.value if snap.outcome else None
+        row.deadline_state = snap.deadline_state.value if snap.deadline_state else None
+        return True
+
+    def count_accepted(self, start: datetime, end: datetime) -> int:
+        q = select(func.count()).select_from(DossierKpiRow).where(
+            DossierKpiRow.accepted_at >= start, DossierKpiRow.accepted_at < end)
+        return int(self.session.scalar(q) or 0)
+
+    def closed_outcomes(self, start: datetime, end: datetime) -> dict[str | None, int]:
+        q = (select(DossierKpiRow.outcome, func.count())
+             .where(DossierKpiRow.closed.is_(True), DossierKpiRow.completed_at >= start,
+                    DossierKpiRow.completed_at < end)
+             .group_by(DossierKpiRow.outcome))
+        return {outcome: int(n) for outcome, n in self.session.execute(q)}
+
+    def open_states(self) -> dict[str | None, int]:
+        q = (select(DossierKpiRow.deadline_state, func.count())
+             .where(DossierKpiRow.closed.is_(False)).group_by(DossierKpiRow.deadline_state))
+        return {state: int(n) for state, n in self.session.execute(q)}
+
+    # -- flags ----------------------------------------------------------------------------
+
+    def _flag(self, name: str, now: datetime) -> FlagRow:
+        row = self.session.get(FlagRow, name, with_for_update=True)
+        if row is None:
+            row = FlagRow(name=name, value=0, updated_at=now)
+            self.session.add(row)
+            self.session.flush()
+        return row
+
+    def mark_kpi_dirty(self, now: datetime) -> None:
+        # Conditional, so that while the flag is already set concurrent writers take no lock.
+        result = self.session.execute(
+            update(FlagRow).where(FlagRow.name == KPI_DIRTY, FlagRow.value == 0)
+            .values(value=1, updated_at=now))
+        if not getattr(result, "rowcount", 0) and self.session.get(FlagRow, KPI_DIRTY) is None:
+            self.session.add(FlagRow(name=KPI_DIRTY, value=1, updated_at=now))
+
+    def claim_kpi_dirty(self, now: datetime) -> bool:
+        """True for exactly one replica per dirty period: the UPDATE is the claim."""
+        result = self.session.execute(
+            update(FlagRow).where(FlagRow.name == KPI_DIRTY, FlagRow.value == 1)
+            .values(value=0, updated_at=now))
+        return bool(getattr(result, "rowcount", 0))
+
+    # -- stream log -----------------------------------------------------------------------
+
+    def append_stream(self, kind: str, data: dict[str, Any], now: datetime) -> int:
+        """Append one stream event. The lock row serialises writers until commit, so ids become
+        visible in increasing order and a reader resuming after id N never skips a row that
+        commits later with a smaller id."""
+        self._flag(STREAM_LOCK, now)
+        row = StreamEventRow(kind=kind, data=data, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def stream_after(self, last_id: int, limit: int = 500) -> list[StreamEventRow]:
+        q = (select(StreamEventRow).where(StreamEventRow.id > last_id)
+             .order_by(StreamEventRow.id).limit(limit))
+        return list(self.session.scalars(q))
+
+    def last_stream_id(self) -> int:
+        return int(self.session.scalar(select(func.max(StreamEventRow.id))) or 0)
+
+    def prune_stream(self, keep: int, max_age: timedelta, now: datetime) -> int:
+        last = self.last_stream_id()
+        result = self.session.execute(delete(StreamEventRow).where(
+            (StreamEventRow.id <= last - keep) | (StreamEventRow.created_at < now - max_age)))
+        return int(getattr(result, "rowcount", 0) or 0)

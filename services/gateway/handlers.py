@@ -1,0 +1,118 @@
+"""Events into the read model and the stream log; the live counters. One unit of work each."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from services.common.entrypoints import InboundMessage
+from services.contracts import dossiers as ev
+from services.contracts.base import EVENT_TYPES, Event, decode_event
+from services.contracts.notifications import AlertRaised, AlertUpdated
+from services.contracts.scoring import RankingChanged
+
+from .adapters.repository import GatewayRepository
+from .adapters.uow import GatewayUnitOfWork
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "gateway.events"
+# Vietnam has no daylight saving: "today" and "this month" are local to UTC+7.
+VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+ON_TIME = ("early", "on_time")
+
+
+def handle_event(uow: GatewayUnitOfWork, message: InboundMessage, now: datetime) -> str:
+    """Apply one event once. Returns the outcome for metrics; "streamed" when the stream log
+    grew (the caller wakes the SSE streams)."""
+    event_type = message.message_type or message.routing_key
+    if event_type not in EVENT_TYPES:
+        return "ignored"
+    # A malformed body raises: the queue retries it, then parks it in the DLQ.
+    event = decode_event(event_type, message.body)
+    message_id = message.message_id or str(event.event_id)
+    with uow:
+        if not uow.claim_message(CONSUMER, message_id):
+            return "duplicate"
+        streamed = apply_event(uow.views, event, now)
+        uow.commit()
+    return "streamed" if streamed else "processed"
+
+
+def apply_event(repo: GatewayRepository, event: Event, now: datetime) -> bool:
+    if isinstance(event, RankingChanged):
+        body = event.model_dump(mode="json")
+        if repo.put_ranking(body, now):
+            repo.append_stream("ranking", body, now)
+            return True
+        return False
+    if isinstance(event, AlertRaised | AlertUpdated):
+        repo.append_stream("alert", {"type": event.TYPE,
+                                     "alert": event.alert.model_dump(mode="json")}, now)
+        return True
+    if isinstance(event, ev.DossierEvent) and repo.put_dossier(event.dossier):
+        # Coalesced: the KPI timer publishes at most one kpi event per interval.
+        repo.mark_kpi_dirty(now)
+    return False
+
+
+def emit_kpis(uow: GatewayUnitOfWork, now: datetime, logged_at: datetime) -> bool:
+    """Append a kpi stream event if dossier events arrived since the last one (one replica
+    wins the claim). `now` is the service clock's; `logged_at` the real time, for pruning."""
+    with uow:
+        if not uow.views.claim_kpi_dirty(logged_at):
+            return False
+        uow.views.append_stream("kpi", kpis(uow.views, now), logged_at)
+        uow.commit()
+    return True
+
+
+def prune_stream(uow: GatewayUnitOfWork, now: datetime, keep: int, max_age_s: float) -> int:
+    with uow:
+        removed = uow.views.prune_stream(keep, timedelta(seconds=max_age_s), now)
+        uow.commit()
+    return removed
+
+
+def read_kpis(uow: GatewayUnitOfWork, now: datetime) -> dict[str, Any]:
+    with uow:
+        return kpis(uow.views, now)
+
+
+def kpis(repo: GatewayRepository, now: datetime) -> dict[str, Any]:
+    local = now.astimezone(VN_TZ)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    outcomes = repo.closed_outcomes(month.astimezone(UTC), next_month.astimezone(UTC))
+    closed = sum(outcomes.values())
+    on_time = sum(n for o, n in outcomes.items() if o in ON_TIME)
+    states = repo.open_states()
+    return {
+        "as_of": now.astimezone(UTC).isoformat(),
+        "received_today": repo.count_accepted(day.astimezone(UTC),
+                                              (day + timedelta(days=1)).astimezone(UTC)),
+        "on_time_rate": round(on_time / closed, 4) if closed else None,
+        "open_overdue": states.get("overdue", 0),
+        "due_soon": states.get("due_soon", 0),
+        "open_total": sum(states.values()),
+    }
+
+
+def stored_ranking(uow: GatewayUnitOfWork, scheme: str, level: str,
+                   period: str) -> dict[str, Any] | None:
+    with uow:
+        row = uow.views.ranking(scheme, level, period)
+        return dict(row.body) if row is not None else None
+
+
+def stream_after(uow: GatewayUnitOfWork, last_id: int,
+                 limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
+    with uow:
+        return [(r.id, r.kind, r.data) for r in uow.views.stream_after(last_id, limit)]
+
+
+def last_stream_id(uow: GatewayUnitOfWork) -> int:
+    with uow:
+        return uow.views.last_stream_id()
