@@ -21,8 +21,18 @@ export NOTIFICATIONS_HTTP_ADDRESS=${NOTIFICATIONS_HTTP_ADDRESS:-127.0.0.1:8003}
 export GATEWAY_HTTP_ADDRESS=${GATEWAY_HTTP_ADDRESS:-127.0.0.1:8000}
 # Alert emails go to a local sink that prints them to var/log/mail.log.
 export SMTP_HOST=127.0.0.1 SMTP_PORT=${DEMO_SMTP_PORT:-8025}
-# The demo dashboard is open without a token; a real deployment configures API_TOKENS.
-export PUBLIC_RANKINGS=${PUBLIC_RANKINGS:-true}
+# Fresh API tokens for this run (stored hashed by the gateway, as in production).
+VIEWER_TOKEN=$("$BIN/python" -c "import secrets; print(secrets.token_urlsafe(18))")
+OPERATOR_TOKEN=$("$BIN/python" -c "import secrets; print(secrets.token_urlsafe(18))")
+INTEGRATOR_TOKEN=$("$BIN/python" -c "import secrets; print(secrets.token_urlsafe(18))")
+export API_TOKENS
+API_TOKENS=$("$BIN/python" - "$VIEWER_TOKEN" "$OPERATOR_TOKEN" "$INTEGRATOR_TOKEN" <<'PY'
+import hashlib, json, sys
+roles = ("viewer", "operator", "integrator")
+print(json.dumps([{"name": f"demo-{r}", "role": r, "sha256": hashlib.sha256(t.encode()).hexdigest()}
+                  for r, t in zip(roles, sys.argv[1:])]))
+PY
+)
 
 SERVICES=(dossiers scoring notifications)
 [ -f services/gateway/config.yml ] && SERVICES+=(gateway)
@@ -62,8 +72,10 @@ pids+=($!)
 
 echo "ParPulse demo (province: $PROVINCE, clock x$SPEED from $START)"
 if [[ " ${SERVICES[*]} " == *" gateway "* ]]; then
-  echo "  dashboard          http://$GATEWAY_HTTP_ADDRESS/"
-  echo "  API                http://$GATEWAY_HTTP_ADDRESS/docs"
+  echo "  dashboard          http://$GATEWAY_HTTP_ADDRESS/?token=$VIEWER_TOKEN"
+  echo "  API docs           http://$GATEWAY_HTTP_ADDRESS/docs"
+  echo "  tokens             viewer $VIEWER_TOKEN"
+  echo "                     operator $OPERATOR_TOKEN   integrator $INTEGRATOR_TOKEN"
 fi
 for service in "${SERVICES[@]}"; do
   printf '  %-18s http://%s/readyz   /metrics\n' "$service" "$(address_of "$service")"

@@ -86,7 +86,9 @@ def kpis(repo: GatewayRepository, now: datetime) -> dict[str, Any]:
     month = day.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     outcomes = repo.closed_outcomes(month.astimezone(UTC), next_month.astimezone(UTC))
-    closed = sum(outcomes.values())
+    # Dossiers refused at intake close without an outcome: they were never handled, so they
+    # are neither on time nor late.
+    closed = sum(n for o, n in outcomes.items() if o is not None)
     on_time = sum(n for o, n in outcomes.items() if o in ON_TIME)
     states = repo.open_states()
     return {

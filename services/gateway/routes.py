@@ -49,7 +49,9 @@ class Route:
 
 
 _ROUTES = [
-    Route("dashboard", "GET", "/", "The operations dashboard (HTML)", public=True,
+    # The page holds no data (it reads the API with the token given as ?token=), so it is open:
+    # a wall screen opens one URL, and every API call it makes is still authorised.
+    Route("dashboard", "GET", "/", "The operations dashboard (HTML)", permission=None,
           content_type="text/html", tag="dashboard"),
     Route("static", "GET", "/static/{path}", "Dashboard assets", permission=None,
           content_type="application/octet-stream", tag="dashboard", hidden=True),

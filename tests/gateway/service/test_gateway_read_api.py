@@ -87,7 +87,6 @@ MATRIX = [
     ("POST", "/api/v1/quarantine/1/reinject", OPERATORS),
     ("POST", "/api/v1/ingest/dvcqg", INGESTERS),
     ("POST", "/api/v1/ingest/events", INGESTERS),
-    ("GET", "/", READERS),
 ]
 
 

@@ -13,7 +13,13 @@ from services.common.db import make_engine, session_factory
 from services.common.entrypoints import InboundMessage
 from services.common.migrate import upgrade
 from services.contracts.base import Event
-from services.contracts.dossiers import DossierCompleted, DossierSnapshot, Outcome, Status
+from services.contracts.dossiers import (
+    DossierCompleted,
+    DossierSnapshot,
+    DossierStatusChanged,
+    Outcome,
+    Status,
+)
 from services.gateway import handlers
 from services.gateway.adapters.uow import GatewayUnitOfWork
 from tests.gateway.support_gateway import accepted, alert, ranking
@@ -67,6 +73,16 @@ def test_kpis_are_coalesced_and_version_guarded(uow: GatewayUnitOfWork) -> None:
     assert kpi == handlers.read_kpis(uow, NOW)
     assert kpi["on_time_rate"] == 0.5 and kpi["open_total"] == 0
     assert kpi["received_today"] == 0  # accepted three days ago
+
+
+def test_refused_dossiers_do_not_count_in_the_on_time_rate(uow: GatewayUnitOfWork) -> None:
+    refused = DossierSnapshot(dossier_code="R", version=1, unit_code="H99.01",
+                              procedure_code="1.005342", status=Status.REFUSED,
+                              completed_at=NOW)
+    deliver(uow, DossierStatusChanged(dossier=refused, to_status=Status.REFUSED))
+    assert handlers.read_kpis(uow, NOW)["on_time_rate"] is None
+    deliver(uow, completed("A", 3, Outcome.EARLY))
+    assert handlers.read_kpis(uow, NOW)["on_time_rate"] == 1.0
 
 
 def test_stream_ids_grow_and_the_log_is_bounded(uow: GatewayUnitOfWork) -> None:
