@@ -5,6 +5,7 @@
     parpulse declare            declare exchanges and queues on the broker
     parpulse export --out F     write every dossier's snapshot (JSON lines) from the dossiers DB
     parpulse replay F           rebuild the scoring counters from such an export
+    parpulse dlq replay QUEUE   re-publish QUEUE.dlq's messages after a fix
     parpulse simulate ...       stream realistic dossier traffic for a province
 """
 
@@ -138,6 +139,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    """Send a DLQ's messages back where they came from (after the fix that makes them pass)."""
+    from services.common.dlq import replay
+
+    replayed, left = replay(args.amqp_uri, args.queue, args.limit)
+    print(f"{args.queue}.dlq: {replayed} replayed, {left} left")
+    return 0 if left == 0 or args.limit else 1
+
+
 def _safe(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -174,6 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("source", help="a file written by `parpulse export`")
     replay.add_argument("--database-url", help="default: the scoring service's DATABASE_URL")
     replay.set_defaults(func=cmd_replay)
+
+    dlq = sub.add_parser("dlq", help="dead-letter queues")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_replay = dlq_sub.add_parser("replay", help="re-publish QUEUE.dlq's messages")
+    dlq_replay.add_argument("queue", help="the consumer queue, e.g. dossiers.inbound")
+    dlq_replay.add_argument("--limit", type=int, help="at most this many messages")
+    dlq_replay.add_argument("--amqp-uri", default=os.environ.get(
+        "AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    dlq_replay.set_defaults(func=cmd_dlq_replay)
 
     try:
         from services.simulator import cli as simulator_cli

@@ -128,7 +128,7 @@ class ReliableConsumer(Consumer):
         if exc_info is None:
             outcome = result if isinstance(result, str) else "processed"
             MESSAGES_CONSUMED.labels(self.service, self.queue_name, outcome).inc()
-            self.consumer.ack_message(message)
+            self._settle(self.consumer.ack_message, message)
             return result, exc_info
         MESSAGES_CONSUMED.labels(self.service, self.queue_name, "failed").inc()
         MESSAGES_DEAD_LETTERED.labels(self.service, self.queue_name).inc()
@@ -139,8 +139,18 @@ class ReliableConsumer(Consumer):
         # Back off a little so a failing dependency (database restart) is not hammered; the
         # quorum queue's delivery limit bounds how often this happens to one message.
         eventlet.sleep(min(0.05 * (2 ** inbound.delivery_count), 2.0))
-        self.consumer.requeue_message(message)
+        self._settle(self.consumer.requeue_message, message)
         return result, exc_info
+
+    def _settle(self, action: Any, message: Any) -> None:
+        # The connection may die between the commit and the ack (a socket error nameko does
+        # not catch): the broker redelivers the unacked message on the new connection and the
+        # idempotent handler makes that a no-op. Raising here would kill the whole container.
+        try:
+            action(message)
+        except OSError as exc:
+            log.warning("could not settle message %s: %s; the broker will redeliver it",
+                        message.properties.get("message_id"), exc)
 
 
 reliable_consume = ReliableConsumer.decorator

@@ -42,7 +42,10 @@ def connection_params(uri: str) -> dict[str, Any]:
         "userid": unquote(parsed.username or "guest"),
         "password": unquote(parsed.password or "guest"),
         "virtual_host": vhost,
-        "heartbeat": 30,
+        # No heartbeats: this connection is driven only by the relay's publishes, so nothing
+        # would answer the broker's heartbeats while idle and it would close the connection.
+        # A dead connection shows as a failed publish or a confirm timeout, then reconnects.
+        "heartbeat": 0,
         "connect_timeout": 5,
     }
 

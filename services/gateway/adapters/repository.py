@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.contracts.dossiers import DossierSnapshot
@@ -43,11 +44,20 @@ class GatewayRepository:
 
     def put_dossier(self, snap: DossierSnapshot) -> bool:
         row = self.session.get(DossierKpiRow, snap.dossier_code, with_for_update=True)
-        if row is not None and snap.version <= row.version:
-            return False
         if row is None:
-            row = DossierKpiRow(dossier_code=snap.dossier_code)
-            self.session.add(row)
+            # Two events of a new dossier can arrive at once (accepted and status changed):
+            # the loser of the insert race takes the winner's row under its lock instead.
+            try:
+                with self.session.begin_nested():
+                    row = DossierKpiRow(dossier_code=snap.dossier_code, version=0,
+                                        unit_code=snap.unit_code, closed=False)
+                    self.session.add(row)
+            except IntegrityError:
+                row = self.session.get(DossierKpiRow, snap.dossier_code, with_for_update=True,
+                                       populate_existing=True)
+                assert row is not None
+        if snap.version <= row.version:
+            return False
         row.version, row.unit_code = snap.version, snap.unit_code
         row.accepted_at, row.completed_at = snap.accepted_at, snap.completed_at
         row.closed = snap.is_closed
