@@ -11,18 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from services.dossiers.service import DossiersService
 from services.gateway.service import GatewayService
 from services.scoring.service import ScoringService
 from tests.dossiers.service.conftest import Inbound, native
+from tests.support.browser import CHROMIUM, chromium
 from tests.support.services import running, service_config
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROW = "#ranking-department tbody tr[data-unit='{}']"
 
 pytestmark = pytest.mark.skipif(
@@ -32,12 +30,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    # Not `with sync_playwright()`: under eventlet's monkey-patching Playwright's graceful stop
-    # waits forever; its driver exits by itself with this process.
-    pw = sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-    yield chromium
-    chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

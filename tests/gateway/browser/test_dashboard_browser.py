@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.gateway.browser.stub_gateway import StubGateway, entry
+from tests.support.browser import CHROMIUM, chromium
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -33,13 +31,8 @@ def stub() -> Iterator[StubGateway]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Not `with sync_playwright()`: tests/conftest.py monkey-patches the process for eventlet,
-    # and Playwright's graceful stop then waits forever for its driver's exit notification.
-    # The driver quits by itself when this process ends and closes its pipe.
-    pw = sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-    yield chromium
-    chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
