@@ -20,6 +20,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.deploy.crd_schema import strict
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 CRD_DIR = REPO.parent / "shared" / "k8s-crds"
@@ -91,18 +93,6 @@ def is_custom(doc: Doc) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
-def strict(schema: Any) -> Any:
-    """The API server prunes unknown fields of a custom resource; `kubectl apply
-    --validate=strict` rejects them. Forbid them here too, so a misspelt field fails the test."""
-    if isinstance(schema, dict):
-        schema = {k: strict(v) for k, v in schema.items()}
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [strict(v) for v in schema]
-    return schema
 
 
 @functools.cache

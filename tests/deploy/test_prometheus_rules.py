@@ -19,6 +19,8 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.deploy.crd_schema import strict
+
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "rules.yaml"
 DASHBOARD = REPO / "deploy" / "grafana" / "parpulse.json"
@@ -117,17 +119,6 @@ def test_the_alerts_the_platform_needs_exist() -> None:
     assert set(alerts()) >= REQUIRED_ALERTS
 
 
-def strict(schema: Any) -> Any:
-    """Unknown fields are errors, as with `kubectl apply --validate=strict`."""
-    if isinstance(schema, dict):
-        schema = {k: strict(v) for k, v in schema.items()}
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [strict(v) for v in schema]
-    return schema
 
 
 def anchors(markdown: str) -> set[str]:
