@@ -26,6 +26,33 @@ class Phase:
     seconds: float = 0.0
     machine: float = 0.0  # busy CPU seconds of the whole machine (every process, ours or not)
     events: int = 0  # inbound events processed, for the maximum-rate phases
+    infra: dict[str, float] = field(default_factory=dict)  # broker and database server
+
+
+def _infra_cpu() -> dict[str, float]:
+    """CPU seconds of the broker and the database server. PostgreSQL's backends come and go:
+    the postmaster's reaped-children times hold the ones that exited, so alive backends plus
+    those give every backend's CPU, exactly."""
+    out = {"rabbitmq": 0.0, "postgresql": 0.0}
+    for proc in psutil.process_iter(["name", "ppid"]):
+        try:
+            name, t = proc.info["name"] or "", proc.cpu_times()
+        except psutil.Error:
+            continue
+        if name == "beam.smp":
+            out["rabbitmq"] += t.user + t.system
+        elif name in ("postgres", "postmaster"):
+            out["postgresql"] += t.user + t.system
+            if proc.info["ppid"] == 1 or not _is_postgres(proc.info["ppid"]):
+                out["postgresql"] += t.children_user + t.children_system
+    return out
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).name() in ("postgres", "postmaster")
+    except psutil.Error:
+        return False
 
 
 def _machine_busy() -> float:
@@ -76,12 +103,13 @@ class Report:
         if sampler is not None:
             sampler.phase = name
         phase = Phase(name, {p.name: p.cpu_seconds() for p in platform.procs if p.alive})
-        phase.seconds, phase.machine = time.monotonic(), _machine_busy()
+        phase.seconds, phase.machine, phase.infra = time.monotonic(), _machine_busy(), _infra_cpu()
         return phase
 
     def phase_end(self, platform: Platform, phase: Phase, events: int = 0) -> None:
         phase.seconds = time.monotonic() - phase.seconds
         phase.machine = _machine_busy() - phase.machine
+        phase.infra = {k: v - phase.infra.get(k, 0.0) for k, v in _infra_cpu().items()}
         phase.events = events
         phase.cpu = {p.name: p.cpu_seconds() - phase.cpu.get(p.name, 0.0)
                      for p in platform.procs if p.service in SERVICES and p.alive}
@@ -119,6 +147,9 @@ class Report:
             cells = "".join(f"{ph.cpu[proc.name]:>18.1f}" if proc.name in ph.cpu
                             else f"{'-':>18}" for ph in self.phases)
             print(f"    {proc.name:<36}{cells}{self.rss[proc.name]:>8.0f} MB")
+        for infra in ("rabbitmq", "postgresql"):
+            print(f"    {infra + ' (server)':<36}"
+                  + "".join(f"{ph.infra.get(infra, 0.0):>18.1f}" for ph in self.phases))
         print(f"    {'whole machine (PostgreSQL, RabbitMQ,':<36}"
               + "".join(f"{ph.machine:>18.1f}" for ph in self.phases))
         print(f"    {' other work included), of':<36}"
@@ -126,7 +157,7 @@ class Report:
         for ph in self.phases:
             if ph.events:
                 per = ", ".join(f"{name} {cpu * 1000 / ph.events:.1f}"
-                                for name, cpu in ph.cpu.items())
+                                for name, cpu in [*ph.cpu.items(), *ph.infra.items()])
                 print(f"    CPU ms per inbound event, {ph.name}: {per}; whole machine "
                       f"{ph.machine * 1000 / ph.events:.1f}")
 

@@ -120,13 +120,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from services.scoring.dependencies import load_schemes_from_config
     from services.scoring.domain.periods import local_date
     from services.scoring.handlers import mark_all_live_dirty
-    from services.scoring.replay import read_jsonl, replay
+    from services.scoring.replay import replay_export
 
     cfg = load_service_config("scoring")
     url = args.database_url or cfg["DATABASE_URL"]
     engine = make_engine(url, pool_size=1)
     sessions = session_factory(engine)
-    count = replay(ScoringUnitOfWork(sessions), read_jsonl(args.source))
+    count = replay_export(ScoringUnitOfWork(sessions), args.source)
     # The running service republishes every live ranking on its next pass.
     place = load_province_context(str(cfg.get("PROVINCE") or "demo"), cfg.get("DATA_DIR"))
     today = local_date(Clock.from_config(cfg.get("CLOCK_START"), cfg.get("CLOCK_SPEED")).now())

@@ -12,9 +12,15 @@ MESSAGES_CONSUMED = Counter(
 )
 HANDLER_SECONDS = Histogram(
     "parpulse_handler_duration_seconds",
-    "Time spent handling one message, commit included.",
+    "Time spent handling one batch of messages, commit included.",
     ["service", "queue"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BATCH_SIZE = Histogram(
+    "parpulse_consumer_batch_size",
+    "Messages handled together in one transaction.",
+    ["service", "queue"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
 MESSAGES_DEAD_LETTERED = Counter(
     "parpulse_messages_redelivery_rejected_total",

@@ -11,14 +11,17 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from .db import table_of
 from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from .publisher import BatchResult, OutgoingMessage
 from .tables import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+_OUTBOX = table_of(OutboxMessage)
 
 
 class BatchPublisher(Protocol):
@@ -42,27 +45,31 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were confirmed."""
+        table = _OUTBOX
         with self._sessions() as session, session.begin():
             query = (
-                select(OutboxMessage)
-                .where(OutboxMessage.sent_at.is_(None))
-                .order_by(OutboxMessage.id)
+                select(table.c.id, table.c.message_id, table.c.exchange, table.c.routing_key,
+                       table.c.message_type, table.c.body, table.c.headers)
+                .where(table.c.sent_at.is_(None))
+                .order_by(table.c.id)
                 .limit(self._batch_size)
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
+            rows = session.execute(query).all()
             if not rows:
                 return 0
             result = self._publisher.publish_batch([_outgoing(r) for r in rows])
             confirmed = set(result.confirmed)
-            now = datetime.now(UTC)
+            sent = [r.id for r in rows if r.message_id in confirmed]
+            if sent:
+                session.execute(update(table).where(table.c.id.in_(sent))
+                                .values(sent_at=datetime.now(UTC)))
             for row in rows:
-                if row.message_id in confirmed:
-                    row.sent_at = now
-                else:
-                    row.attempts += 1
-                    row.last_error = result.failed.get(row.message_id, "not confirmed")[:500]
+                if row.message_id not in confirmed:
+                    error = result.failed.get(row.message_id, "not confirmed")[:500]
+                    session.execute(update(table).where(table.c.id == row.id).values(
+                        attempts=table.c.attempts + 1, last_error=error))
             if result.failed:
                 log.error("outbox: %d of %d not published: %s", len(result.failed),
                           len(rows), next(iter(result.failed.values())))
@@ -94,7 +101,7 @@ class OutboxRelay:
             return int(result.rowcount or 0)
 
 
-def _outgoing(row: OutboxMessage) -> OutgoingMessage:
+def _outgoing(row: Any) -> OutgoingMessage:
     return OutgoingMessage(
         message_id=row.message_id,
         exchange=row.exchange,

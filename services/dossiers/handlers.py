@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
+from services.common.batch import first_seen
 from services.common.entrypoints import InboundMessage
 from services.common.metrics import QUARANTINED
 from services.contracts import dossiers as ev
@@ -27,29 +28,47 @@ CONSUMER = "dossiers.inbound"
 
 
 def handle_inbound(uow: DossiersUnitOfWork, message: InboundMessage, ctx: Context) -> str:
-    """Apply every dossier statement of one inbound message; quarantine what cannot be applied.
+    """One message in its own transaction."""
+    return handle_inbound_batch(uow, [message], ctx)[0]
 
-    Returns the outcome for metrics: processed, duplicate or quarantined.
-    """
-    message_id = message.message_id or _content_id(message)
+
+def handle_inbound_batch(uow: DossiersUnitOfWork, messages: Sequence[InboundMessage],
+                         ctx: Context) -> list[str]:
+    """Apply every dossier statement of the messages, in order, in one transaction; quarantine
+    what cannot be applied. Returns each message's outcome for metrics: processed, duplicate
+    or quarantined."""
+    ids = [m.message_id or _content_id(m) for m in messages]
+    outcomes = ["duplicate"] * len(messages)
     with uow:
-        if not uow.claim_message(CONSUMER, message_id):
-            return "duplicate"
-        outcome = "processed"
-        for item in parse(message):
-            rejected = item.rejected
-            if item.report is not None:
-                try:
-                    apply_report(uow, item.report, ctx)
-                except Rejected as exc:
-                    rejected = exc
-            if rejected is not None:
-                quarantine(uow, message, item, rejected)
-                outcome = "quarantined"
+        claimed = uow.claim_messages(CONSUMER, ids)
+        todo = [(i, m, parse(m)) for i, (m, message_id, first)
+                in enumerate(zip(messages, ids, first_seen(ids), strict=True))
+                if first and message_id in claimed]
+        uow.dossiers.load(item.report.dossier_code for _, _, items in todo for item in items
+                          if item.report is not None)
+        for i, message, items in todo:
+            uow.correlate(message.correlation_id)
+            outcomes[i] = _apply_items(uow, message, items, ctx)
         uow.commit()
         for event in uow.last_committed:
             if isinstance(event, ev.DossierCompleted):
                 DOSSIERS_COMPLETED.labels(event.dossier.unit_code, event.outcome.value).inc()
+    return outcomes
+
+
+def _apply_items(uow: DossiersUnitOfWork, message: InboundMessage, items: list[Item],
+                 ctx: Context) -> str:
+    outcome = "processed"
+    for item in items:
+        rejected = item.rejected
+        if item.report is not None:
+            try:
+                apply_report(uow, item.report, ctx)
+            except Rejected as exc:
+                rejected = exc
+        if rejected is not None:
+            quarantine(uow, message, item, rejected)
+            outcome = "quarantined"
     return outcome
 
 

@@ -34,8 +34,8 @@ class DossiersService(Observable):
         )
 
     @reliable_consume(INBOUND_QUEUE, inbound_exchange, ["#"], service="dossiers")
-    def on_inbound(self, message: InboundMessage) -> str:
-        return handlers.handle_inbound(self.db.uow(), message, self._ctx())
+    def on_inbound(self, messages: list[InboundMessage]) -> list[str]:
+        return handlers.handle_inbound_batch(self.db.uow(), messages, self._ctx())
 
     @configured_timer("SWEEP_INTERVAL", 30.0, eager=True)
     def sweep(self) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from services.common.batch import first_seen
 from services.common.entrypoints import InboundMessage
 from services.contracts import dossiers as ev
 from services.contracts.base import EVENT_TYPES, Event, decode_event
@@ -26,18 +28,41 @@ ON_TIME = ("early", "on_time")
 def handle_event(uow: GatewayUnitOfWork, message: InboundMessage, now: datetime) -> str:
     """Apply one event once. Returns the outcome for metrics; "streamed" when the stream log
     grew (the caller wakes the SSE streams)."""
-    event_type = message.message_type or message.routing_key
-    if event_type not in EVENT_TYPES:
-        return "ignored"
-    # A malformed body raises: the queue retries it, then parks it in the DLQ.
-    event = decode_event(event_type, message.body)
-    message_id = message.message_id or str(event.event_id)
+    return handle_events(uow, [message], now)[0]
+
+
+def handle_events(uow: GatewayUnitOfWork, messages: Sequence[InboundMessage],
+                  now: datetime) -> list[str]:
+    """Apply a batch of events in one transaction, each once. Outcomes as `handle_event`'s."""
+    outcomes = ["ignored"] * len(messages)
+    decoded: list[tuple[int, Event, str]] = []
+    for i, message in enumerate(messages):
+        event_type = message.message_type or message.routing_key
+        if event_type not in EVENT_TYPES:
+            continue
+        # A malformed body raises: the queue retries it, then parks it in the DLQ.
+        event = decode_event(event_type, message.body)
+        decoded.append((i, event, message.message_id or str(event.event_id)))
+    if not decoded:
+        return outcomes
     with uow:
-        if not uow.claim_message(CONSUMER, message_id):
-            return "duplicate"
-        streamed = apply_event(uow.views, event, now)
+        ids = [message_id for *_, message_id in decoded]
+        claimed = uow.claim_messages(CONSUMER, ids)
+        snapshots = []
+        for (i, event, message_id), first in zip(decoded, first_seen(ids), strict=True):
+            if not (first and message_id in claimed):
+                outcomes[i] = "duplicate"
+            elif isinstance(event, ev.DossierEvent):
+                snapshots.append(event.dossier)
+                outcomes[i] = "processed"
+            else:
+                outcomes[i] = "streamed" if apply_event(uow.views, event, now) else "processed"
+        if snapshots:
+            uow.views.put_dossiers(snapshots)
+            # Coalesced: the KPI timer publishes at most one kpi event per interval.
+            uow.views.mark_kpi_dirty(now)
         uow.commit()
-    return "streamed" if streamed else "processed"
+    return outcomes
 
 
 def apply_event(repo: GatewayRepository, event: Event, now: datetime) -> bool:
@@ -52,7 +77,6 @@ def apply_event(repo: GatewayRepository, event: Event, now: datetime) -> bool:
                                      "alert": event.alert.model_dump(mode="json")}, now)
         return True
     if isinstance(event, ev.DossierEvent) and repo.put_dossier(event.dossier):
-        # Coalesced: the KPI timer publishes at most one kpi event per interval.
         repo.mark_kpi_dirty(now)
     return False
 

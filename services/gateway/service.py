@@ -45,12 +45,11 @@ class GatewayService(Observable):
     # -- the read model -------------------------------------------------------------------
 
     @reliable_consume(EVENTS_QUEUE, events_exchange, ROUTING_KEYS, service="gateway")
-    def on_event(self, message: InboundMessage) -> str:
-        outcome = handlers.handle_event(self.db.uow(), message, datetime.now(UTC))
-        if outcome == "streamed":
+    def on_events(self, messages: list[InboundMessage]) -> list[str]:
+        outcomes = handlers.handle_events(self.db.uow(), messages, datetime.now(UTC))
+        if "streamed" in outcomes:
             self.hub.notify()
-            return "processed"
-        return outcome
+        return ["processed" if o == "streamed" else o for o in outcomes]
 
     @configured_timer("KPI_INTERVAL", 1.0)
     def publish_kpis(self) -> bool:

@@ -7,8 +7,10 @@ sends later, outside any consumer transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from services.common.batch import first_seen
 from services.common.entrypoints import InboundMessage
 from services.contracts import dossiers as ev
 from services.contracts.base import EVENT_TYPES, Event, decode_event
@@ -36,22 +38,47 @@ DEAD_LETTER_CONSUMER = "notifications.dead-letters"
 
 
 def handle_event(uow: NotificationsUnitOfWork, message: InboundMessage, ctx: Context) -> str:
-    """Raise the alerts of one event, once per key. Returns the outcome for metrics."""
-    event_type = message.message_type or message.routing_key
-    if event_type not in EVENT_TYPES:
-        log.info("ignoring event of unknown type %r", event_type)
-        return "ignored"
-    # A malformed body raises: the queue retries it, then parks it in the DLQ.
-    event = decode_event(event_type, message.body)
-    message_id = message.message_id or str(event.event_id)
+    """One event in its own transaction."""
+    return handle_events(uow, [message], ctx)[0]
+
+
+def handle_events(uow: NotificationsUnitOfWork, messages: Sequence[InboundMessage],
+                  ctx: Context) -> list[str]:
+    """Raise the alerts of a batch of events, once per key, in one transaction. Returns each
+    message's outcome for metrics."""
+    outcomes = ["ignored"] * len(messages)
+    decoded: list[tuple[int, InboundMessage, Event, str]] = []
+    for i, message in enumerate(messages):
+        event_type = message.message_type or message.routing_key
+        if event_type not in EVENT_TYPES:
+            log.info("ignoring event of unknown type %r", event_type)
+            continue
+        # A malformed body raises: the queue retries it, then parks it in the DLQ.
+        event = decode_event(event_type, message.body)
+        decoded.append((i, message, event, message.message_id or str(event.event_id)))
+    if not decoded:
+        return outcomes
+    raised: list[Alert] = []
     with uow:
-        if not uow.claim_message(CONSUMER, message_id):
-            return "duplicate"
-        raised = apply_event(uow, event, ctx)
+        ids = [message_id for *_, message_id in decoded]
+        claimed = uow.claim_messages(CONSUMER, ids)
+        fresh = []
+        for (i, message, event, message_id), first in zip(decoded, first_seen(ids),
+                                                          strict=True):
+            if first and message_id in claimed:
+                fresh.append((i, message, event))
+            else:
+                outcomes[i] = "duplicate"
+        uow.alerts.preload(e.dossier.dossier_code for _, _, e in fresh
+                           if isinstance(e, ev.DossierEvent))
+        for i, message, event in fresh:
+            uow.correlate(message.correlation_id)
+            raised += apply_event(uow, event, ctx)
+            outcomes[i] = "processed"
         uow.commit()
     for alert in raised:
         ALERTS_RAISED.labels(alert.kind.value).inc()
-    return "processed"
+    return outcomes
 
 
 def facts_of(event: Event) -> Facts | None:
@@ -102,6 +129,12 @@ def raise_alerts(uow: NotificationsUnitOfWork, event_kind: str, facts: Facts,
             repo.set_apology(alert.key, draft)
         queue_deliveries(uow, alert, "alert", ctx)
     return raised
+
+
+def handle_dead_letters(new_uow: Callable[[], NotificationsUnitOfWork],
+                        messages: Sequence[InboundMessage], ctx: Context) -> list[str]:
+    """Dead letters are rare: each in its own transaction, as it always was."""
+    return [handle_dead_letter(new_uow(), m, ctx) for m in messages]
 
 
 def handle_dead_letter(uow: NotificationsUnitOfWork, message: InboundMessage,

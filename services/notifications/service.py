@@ -37,13 +37,13 @@ class NotificationsService(Observable):
                        channels=self.channels, now=self.clock())
 
     @reliable_consume(EVENTS_QUEUE, events_exchange, ROUTING_KEYS, service="notifications")
-    def on_event(self, message: InboundMessage) -> str:
-        return handlers.handle_event(self.db.uow(), message, self._ctx())
+    def on_events(self, messages: list[InboundMessage]) -> list[str]:
+        return handlers.handle_events(self.db.uow(), messages, self._ctx())
 
     @reliable_consume(DEAD_LETTER_TAP, dead_letter_exchange, list(CONSUMER_QUEUES),
                       service="notifications")
-    def on_dead_letter(self, message: InboundMessage) -> str:
-        return handlers.handle_dead_letter(self.db.uow(), message, self._ctx())
+    def on_dead_letters(self, messages: list[InboundMessage]) -> list[str]:
+        return handlers.handle_dead_letters(self.db.uow, messages, self._ctx())
 
     @configured_timer("DELIVERY_INTERVAL", 2.0, eager=True)
     def deliver(self) -> int:

@@ -77,6 +77,15 @@ def live_keys_touched(bucket: str, ctx: ScoringContext) -> list[str]:
     return []
 
 
+def keys_touched(bucket: str, ctx: ScoringContext) -> list[str]:
+    """Periods whose change count a change in `bucket` moves: its month, quarter or year
+    (live or not: a past period's count invalidates cached previous-period ranks), or the
+    rolling window for a day inside it."""
+    if period_kind(bucket) != "day":
+        return [bucket]
+    return live_keys_touched(bucket, ctx)
+
+
 def units_of(ctx: ScoringContext, level: str, period: str) -> list[str]:
     """Units of `level` that existed at some time in the period, by code."""
     first, last = bounds_of(period, ctx.today)

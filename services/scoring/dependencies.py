@@ -18,6 +18,7 @@ from services.common.dependencies import (
 
 from .adapters.uow import ScoringUnitOfWork
 from .domain.scheme import Scheme
+from .rankings import RankingCache
 from .scheme_loader import load_schemes
 
 
@@ -39,4 +40,15 @@ class Schemes(DependencyProvider):
         return self.schemes
 
 
-__all__ = ["ProvinceData", "Schemes", "ServiceClock", "load_schemes_from_config", "store"]
+class RankingMemo(DependencyProvider):
+    """The ranker's in-process cache (see rankings.RankingCache), one per process."""
+
+    def setup(self) -> None:
+        self.cache = RankingCache()
+
+    def get_dependency(self, worker_ctx: Any) -> RankingCache:
+        return self.cache
+
+
+__all__ = ["ProvinceData", "RankingMemo", "Schemes", "ServiceClock", "load_schemes_from_config",
+           "store"]

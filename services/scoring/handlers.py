@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
 
+from services.common.batch import first_seen
 from services.common.entrypoints import InboundMessage
 from services.common.metrics import QUARANTINED
 from services.contracts.base import decode_event
@@ -15,11 +17,11 @@ from services.contracts.dossiers import DossierEvent, DossierSnapshot
 from services.contracts.scoring import ExternalInputSubmitted
 
 from .adapters.uow import ScoringUnitOfWork
-from .context import RANKED_LEVELS, ScoringContext, check_period, live_keys_touched
+from .context import RANKED_LEVELS, ScoringContext, check_period, keys_touched
 from .domain.contribution import FACT_FIELDS, DossierFacts
-from .domain.counters import advance
+from .domain.counters import BucketDelta, LedgerEntry, advance
 from .domain.scoring import external_problems
-from .rankings import LevelInputs, publish_if_changed
+from .rankings import LevelInputs, RankingCache, publish_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -32,60 +34,101 @@ def to_facts(snapshot: DossierSnapshot) -> DossierFacts:
 
 def handle_dossier_event(uow: ScoringUnitOfWork, message: InboundMessage,
                          ctx: ScoringContext) -> str:
-    """Fold one dossier event into the counters. Returns the outcome for metrics: processed,
-    stale (an older or equal version), duplicate, ignored or quarantined."""
-    message_id = message.message_id or _content_id(message)
+    """One event in its own transaction."""
+    return handle_dossier_events(uow, [message], ctx)[0]
+
+
+def handle_dossier_events(uow: ScoringUnitOfWork, messages: Sequence[InboundMessage],
+                          ctx: ScoringContext) -> list[str]:
+    """Fold a batch of dossier events into the counters in one transaction. Returns each
+    message's outcome for metrics: processed, stale (an older or equal version), duplicate,
+    ignored or quarantined."""
+    ids = [m.message_id or _content_id(m) for m in messages]
+    outcomes = ["duplicate"] * len(messages)
     with uow:
-        if not uow.claim_message(CONSUMER, message_id):
-            return "duplicate"
-        try:
-            event = decode_event(message.message_type or message.routing_key, message.body)
-        except (KeyError, ValidationError, ValueError) as exc:
-            _quarantine(uow, message, exc)
-            uow.commit()
-            return "quarantined"
-        outcome = "ignored"
-        if isinstance(event, DossierEvent):
-            outcome = "processed" if apply_snapshot(uow, event.dossier, ctx) else "stale"
+        claimed = uow.claim_messages(CONSUMER, ids)
+        folded: list[tuple[int, DossierSnapshot]] = []
+        for i, (message, message_id, first) in enumerate(
+                zip(messages, ids, first_seen(ids), strict=True)):
+            if not (first and message_id in claimed):
+                continue
+            try:
+                event = decode_event(message.message_type or message.routing_key, message.body)
+            except (KeyError, ValidationError, ValueError) as exc:
+                _quarantine(uow, message, exc)
+                outcomes[i] = "quarantined"
+                continue
+            if isinstance(event, DossierEvent):
+                folded.append((i, event.dossier))
+            else:
+                outcomes[i] = "ignored"
+        applied = apply_snapshots(uow, [snap for _, snap in folded], ctx)
+        for (i, _), ok in zip(folded, applied, strict=True):
+            outcomes[i] = "processed" if ok else "stale"
         uow.commit()
-    return outcome
+    return outcomes
 
 
 def apply_snapshot(uow: ScoringUnitOfWork, snapshot: DossierSnapshot,
                    ctx: ScoringContext) -> bool:
-    """Apply a snapshot as a delta against the dossier's ledger entry; False when stale."""
+    return apply_snapshots(uow, [snapshot], ctx)[0]
+
+
+def apply_snapshots(uow: ScoringUnitOfWork, snapshots: Sequence[DossierSnapshot],
+                    ctx: ScoringContext) -> list[bool]:
+    """Apply snapshots, in order, as deltas against their dossiers' ledger entries; False for
+    each one that is stale. One read, one write of the ledger, counters and dirty marks."""
+    if not snapshots:
+        return []
     repo = uow.scores
-    step = advance(repo.lock_entry(snapshot.dossier_code), to_facts(snapshot))
-    if step is None:
-        return False
-    entry, deltas = step
-    repo.put_entry(entry)
+    ledger = repo.lock_entries(s.dossier_code for s in snapshots)
+    changed: dict[str, LedgerEntry] = {}
+    deltas: list[BucketDelta] = []
+    applied = []
+    for snapshot in snapshots:
+        step = advance(ledger[snapshot.dossier_code], to_facts(snapshot))
+        applied.append(step is not None)
+        if step is not None:
+            entry, entry_deltas = step
+            ledger[entry.dossier_code] = changed[entry.dossier_code] = entry
+            deltas += entry_deltas
+    repo.put_entries(changed.values())
     repo.add_deltas(deltas)
     dirty = set()
     for d in deltas:
         level = ctx.level_of(d.unit_code)
         if level is not None:
-            dirty |= {(level, key) for key in live_keys_touched(d.bucket, ctx)}
+            dirty |= {(level, key) for key in keys_touched(d.bucket, ctx)}
     repo.mark_dirty(dirty)
-    return True
+    return applied
 
 
 def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
-               limit: int = 64) -> int:
-    """Recompute the rankings of every claimed dirty (level, period) for every scheme and
-    publish those that moved. Returns how many RankingChanged events were emitted."""
+               limit: int = 64, cache: RankingCache | None = None) -> int:
+    """Recompute the rankings of every dirty (level, period) for every scheme and publish
+    those that moved. Returns how many RankingChanged events were emitted.
+
+    One replica ranks at a time (a transaction-scoped lock). The dirty marks are read, not
+    locked: consumers keep counting while the pass runs, and a mark that grew meanwhile
+    stays dirty for the next pass, because only the count seen here is recorded as ranked."""
     published = 0
     with uow:
+        if not uow.scores.lock_ranker():
+            return 0  # another replica is ranking right now
         if uow.scores.first_time_today(ctx.today.isoformat()):
             # A new day slides the rolling window and may start a month: re-rank everything.
             mark_all_live_dirty(uow, ctx)
-        for level, period, changes in uow.scores.claim_dirty(limit):
+        seen = uow.scores.claim_dirty(limit)
+        for level, period, _ in seen:
             if period in ctx.live_periods():
                 inputs = LevelInputs(uow.scores, ctx, level, period)
                 for scheme in ctx.schemes.values():
-                    if publish_if_changed(uow, ctx, scheme, level, period, now, inputs):
+                    if publish_if_changed(uow, ctx, scheme, level, period, now, inputs,
+                                          cache):
                         published += 1
             # Periods no longer live (the month rolled over) are marked ranked and left alone.
+        # Last, so the rows consumers also write are locked only for the commit.
+        for level, period, changes in seen:
             uow.scores.set_ranked(level, period, changes)
         uow.commit()
     return published
@@ -109,7 +152,9 @@ def submit_external_input(uow: ScoringUnitOfWork, command: ExternalInputSubmitte
         uow.scores.put_external(command.unit_code, command.period, command.values,
                                 command.submitted_at or now)
         live = ctx.live_periods()
-        keys = {(level, command.period)} if command.period in live else set()
+        # Past periods too: their change count tells the ranker's cache of previous-period
+        # ranks that they moved.
+        keys = {(level, command.period)}
         if command.period == live[0]:
             keys.add((level, live[-1]))  # the rolling window uses the month's inputs
         uow.scores.mark_dirty(keys)

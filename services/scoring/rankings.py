@@ -20,6 +20,28 @@ from .domain.scoring import Scorecard, score_unit
 # Fields that depend on the previous snapshot itself; the rest decides whether anything changed.
 _RELATIVE = ("previous_rank", "change")
 
+Key = tuple[str, str, str]  # scheme, level, period
+Snapshot = tuple[int, list[dict[str, Any]]]  # version, entries
+
+
+class RankingCache:
+    """What the ranker would otherwise recompute or re-read every pass, kept in the process.
+    Every entry carries what it was computed from (the period's change counter, the snapshot's
+    version) and is checked against the database before use: never served stale, whatever
+    another replica did meanwhile."""
+
+    def __init__(self) -> None:
+        self.previous: dict[Key, tuple[int, dict[str, int | None]]] = {}
+        self.last: dict[Key, Snapshot | None] = {}
+
+    def last_snapshot(self, repo: ScoringRepository, key: Key) -> Snapshot | None:
+        version = repo.last_version(*key)
+        cached = self.last.get(key)
+        if version is None or (cached is not None and cached[0] == version):
+            return None if version is None else cached
+        self.last[key] = repo.last_snapshot(*key)
+        return self.last[key]
+
 
 class LevelInputs:
     """Counters and external inputs of every unit of one level for one period, read once and
@@ -41,28 +63,43 @@ def _ranks(entries: Sequence[Mapping[str, Any]]) -> dict[str, int | None]:
 
 
 def _previous_period_ranks(repo: ScoringRepository, ctx: ScoringContext, scheme: Scheme,
-                           level: str, period: str) -> dict[str, int | None]:
-    """The previous period's ranks: its frozen snapshot when closed, else computed now."""
+                           level: str, period: str,
+                           cache: RankingCache | None = None) -> dict[str, int | None]:
+    """The previous period's ranks: its frozen snapshot when closed, else computed (or taken
+    from the cache while the period's change counter has not moved)."""
     if period == ROLLING_30:
         return {}
     before = previous_period(period)
     closed = repo.closed(scheme.key, level, before)
     if closed is not None:
         return _ranks(closed)
+    key = (scheme.key, level, before)
+    marker = repo.changes_of(level, before) if cache is not None else 0
+    if cache is not None and key in cache.previous and cache.previous[key][0] == marker:
+        return cache.previous[key][1]
     cards = LevelInputs(repo, ctx, level, before).scorecards(scheme)
-    return {e.unit_code: e.rank for e in rank((u, c.score_100) for u, c in cards.items())}
+    ranks = {e.unit_code: e.rank for e in rank((u, c.score_100) for u, c in cards.items())}
+    if cache is not None:
+        cache.previous[key] = (marker, ranks)
+    return ranks
+
+
+_UNREAD: Any = object()
 
 
 def compute_ranking(repo: ScoringRepository, ctx: ScoringContext, scheme: Scheme, level: str,
-                    period: str, inputs: LevelInputs | None = None) -> list[RankingEntry]:
+                    period: str, inputs: LevelInputs | None = None,
+                    last: Snapshot | None = _UNREAD,
+                    cache: RankingCache | None = None) -> list[RankingEntry]:
     """The ranking of one level for one period now, with rank changes against the last
-    published snapshot and against the previous period."""
+    published snapshot (`last`, read when not given) and against the previous period."""
     inputs = inputs or LevelInputs(repo, ctx, level, period)
     cards = inputs.scorecards(scheme)
     ranked = rank(((u, c.score_100) for u, c in cards.items()), scheme.bands)
-    last = repo.last_snapshot(scheme.key, level, period)
+    if last is _UNREAD:
+        last = repo.last_snapshot(scheme.key, level, period)
     before = _ranks(last[1]) if last else {}
-    period_ranks = _previous_period_ranks(repo, ctx, scheme, level, period)
+    period_ranks = _previous_period_ranks(repo, ctx, scheme, level, period, cache)
     out = []
     for e in ranked:
         card = cards[e.unit_code]
@@ -85,17 +122,20 @@ def _core(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def publish_if_changed(uow: ScoringUnitOfWork, ctx: ScoringContext, scheme: Scheme, level: str,
                        period: str, now: datetime, inputs: LevelInputs | None = None,
-                       ) -> RankingChanged | None:
+                       cache: RankingCache | None = None) -> RankingChanged | None:
     """Store and emit (through the outbox) a new snapshot when the ranking moved."""
     repo = uow.scores
-    entries = compute_ranking(repo, ctx, scheme, level, period, inputs)
+    key = (scheme.key, level, period)
+    last = cache.last_snapshot(repo, key) if cache is not None else repo.last_snapshot(*key)
+    entries = compute_ranking(repo, ctx, scheme, level, period, inputs, last, cache)
     dumped = [e.model_dump(mode="json") for e in entries]
-    last = repo.last_snapshot(scheme.key, level, period)
     unchanged = _core(last[1]) == _core(dumped) if last is not None else not dumped
     if unchanged:  # an empty level (no unit existed in the period) is never published
         return None
     version = 1 if last is None else last[0] + 1
     repo.add_snapshot(scheme.key, level, period, version, dumped, now)
+    if cache is not None:
+        cache.last[key] = (version, dumped)
     event = RankingChanged(scheme=scheme.key, level=level, period=period, as_of=ctx.today,
                            version=version, entries=entries)
     uow.emit(event)

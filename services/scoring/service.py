@@ -13,7 +13,7 @@ from services.contracts.scoring import ExternalInputSubmitted
 
 from . import handlers, queries
 from .context import ScoringContext
-from .dependencies import ProvinceData, Schemes, ServiceClock, store
+from .dependencies import ProvinceData, RankingMemo, Schemes, ServiceClock, store
 from .domain.periods import local_date
 
 EVENTS_QUEUE = "scoring.dossier-events"
@@ -26,17 +26,19 @@ class ScoringService(Observable):
     clock = ServiceClock()
     province = ProvinceData()
     schemes = Schemes()
+    ranking_cache = RankingMemo()
 
     def _ctx(self) -> ScoringContext:
         return ScoringContext(self.province.province, self.schemes, local_date(self.clock()))
 
     @reliable_consume(EVENTS_QUEUE, events_exchange, ["dossier.#"], service="scoring")
-    def on_dossier_event(self, message: InboundMessage) -> str:
-        return handlers.handle_dossier_event(self.db.uow(), message, self._ctx())
+    def on_dossier_events(self, messages: list[InboundMessage]) -> list[str]:
+        return handlers.handle_dossier_events(self.db.uow(), messages, self._ctx())
 
     @configured_timer("RANKING_INTERVAL", 1.0, eager=True)
     def rank(self) -> int:
-        return handlers.rank_dirty(self.db.uow(), self._ctx(), self.clock())
+        return handlers.rank_dirty(self.db.uow(), self._ctx(), self.clock(),
+                                   cache=self.ranking_cache)
 
     @rpc
     def get_ranking(self, scheme: str, level: str, period: str) -> dict[str, Any]:

@@ -126,6 +126,8 @@ class FakeUnitOfWork(DossiersUnitOfWork):
         self._quarantined: list[dict[str, Any]] = []
         self._outbox: list[OutboxMessage] = []
         self.events = []
+        self._event_headers: list[dict[str, str]] = []
+        self._headers: dict[str, str] = {}
 
     def __enter__(self) -> FakeUnitOfWork:
         self._begin()
@@ -141,6 +143,9 @@ class FakeUnitOfWork(DossiersUnitOfWork):
             return False
         self._claimed.add(key)
         return True
+
+    def claim_messages(self, consumer: str, message_ids: list[str]) -> set[str]:
+        return {m for m in dict.fromkeys(message_ids) if self.claim_message(consumer, m)}
 
     def quarantine(self, **fields: Any) -> QuarantinedMessage:
         row = QuarantinedMessage(id=next(self._ids), received_at=datetime.now(UTC),

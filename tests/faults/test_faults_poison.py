@@ -35,10 +35,10 @@ class PoisonedDossiers(DossiersService):
     """The real service with a bug: one dossier makes the handler fail until it is fixed."""
 
     @reliable_consume(INBOUND_QUEUE, inbound_exchange, ["#"], service="dossiers")
-    def on_inbound(self, message: InboundMessage) -> str:
-        if POISON.encode() in message.body and not FIXED["done"]:
+    def on_inbound(self, messages: list[InboundMessage]) -> list[str]:
+        if not FIXED["done"] and any(POISON.encode() in m.body for m in messages):
             raise RuntimeError("bug injected by the test")
-        return DossiersService.on_inbound(self, message)
+        return DossiersService.on_inbound(self, messages)
 
 
 def test_poison_message_is_parked_alerted_and_replayed_after_the_fix(

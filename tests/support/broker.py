@@ -54,3 +54,12 @@ def get_messages(uri: str, queue: str, count: int = 100) -> list[dict[str, Any]]
         "POST", f"/api/queues/{_q(vhost_of(uri))}/{_q(queue)}/get",
         {"count": count, "ackmode": "ack_requeue_false", "encoding": "auto"})
     return result
+
+
+def publishing_connection(uri: str) -> Any:
+    """A kombu connection whose publishes wait for the broker's confirm. Without it, messages
+    published just before the connection closes can be lost in flight (nothing tells the
+    publisher), and a test would blame the service for them."""
+    from kombu import Connection
+
+    return Connection(uri, transport_options={"confirm_publish": True})

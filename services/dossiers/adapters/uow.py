@@ -14,3 +14,7 @@ class DossiersUnitOfWork(UnitOfWork):
         super().__enter__()
         self.dossiers = SqlDossierRepository(self.session)
         return self
+
+    def commit(self) -> None:
+        self.dossiers.flush()
+        super().commit()

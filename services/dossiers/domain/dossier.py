@@ -75,6 +75,11 @@ class Dossier:
     def status(self) -> int:
         return self.history[-1].status
 
+    def copy(self) -> Dossier:
+        """An independent copy (entries and pauses are immutable; the containers are not)."""
+        return replace(self, history=list(self.history), facts=dict(self.facts),
+                       personal=dict(self.personal), stated_at=dict(self.stated_at))
+
     def apply(self, report: Report) -> bool:
         """Fold `report` in; True if anything changed (the version then grows by one)."""
         if not is_known(report.status):

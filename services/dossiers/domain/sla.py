@@ -116,7 +116,16 @@ def compute_due(
     receipt prints it.
     """
     _aware(accepted_at, "accepted_at")
-    spans = _spans(pauses, accepted_at)
+    return _due(calendar, accepted_at, statutory, _spans(pauses, accepted_at))
+
+
+def _due(
+    calendar: WorkingCalendar,
+    accepted_at: datetime,
+    statutory: StatutoryTime,
+    spans: list[tuple[datetime, datetime | None]],
+) -> datetime | None:
+    """compute_due with the pauses already clipped and merged (assess needs them as well)."""
     minutes = statutory.working_minutes(calendar.hours)
     if minutes is not None:
         return _run(
@@ -232,8 +241,11 @@ def assess(
     if sla.completed_at is not None:
         pauses = tuple(Pause(p.start, p.end or max(p.start, sla.completed_at)) for p in pauses)
     computed = None
-    if sla.accepted_at is not None and sla.statutory is not None:
-        computed = compute_due(calendar, sla.accepted_at, sla.statutory, pauses)
+    spans: list[tuple[datetime, datetime | None]] = []
+    if sla.accepted_at is not None:
+        spans = _spans(pauses, sla.accepted_at)
+        if sla.statutory is not None:
+            computed = _due(calendar, sla.accepted_at, sla.statutory, spans)
     due_at = sla.source_due_at or computed
     disagrees = (
         computed is not None
@@ -242,10 +254,10 @@ def assess(
     )
     late_by_supplements = sla.supplement_count > 1
     elapsed = None
-    spans: list[tuple[datetime, datetime | None]] = []
+    since_acceptance = _ZERO  # working time from acceptance to `until`, pauses included
     if sla.accepted_at is not None:
-        spans = _spans(pauses, sla.accepted_at)
-        worked = calendar.working_time_between(sla.accepted_at, until) - sum(
+        since_acceptance = calendar.working_time_between(sla.accepted_at, until)
+        worked = since_acceptance - sum(
             (calendar.working_time_between(s, min(e or until, until)) for s, e in spans), _ZERO
         )
         elapsed = max(worked, _ZERO) // _MINUTE
@@ -267,12 +279,23 @@ def assess(
             minutes = sla.statutory.working_minutes(calendar.hours) if sla.statutory else None
             remaining = None if minutes is None or elapsed is None else minutes - elapsed
         elif due_at is not None:
-            due_soon_at = _due_soon_at(calendar, sla.accepted_at, due_at, due_soon_minutes)
+            to_due = calendar.working_time_between(sla.accepted_at, due_at)
+            due_soon_at = _due_soon_at(calendar, sla.accepted_at, due_at, due_soon_minutes, to_due)
+            # Working time adds up over consecutive intervals, so when acceptance comes first the
+            # time between now and due is the difference of two measures already taken (which
+            # would already have raised for a date outside the calendar); else it is measured.
             if now > due_at:
                 state = DeadlineState.OVERDUE
-                remaining = -(calendar.working_time_between(due_at, now) // _MINUTE)
+                if sla.accepted_at <= due_at:
+                    late = since_acceptance - to_due
+                else:
+                    late = calendar.working_time_between(due_at, now)
+                remaining = -(late // _MINUTE)
             else:
-                left = calendar.working_time_between(now, due_at)
+                if sla.accepted_at <= now:
+                    left = to_due - since_acceptance
+                else:
+                    left = calendar.working_time_between(now, due_at)
                 remaining = left // _MINUTE
                 soon = left <= due_soon_minutes * _MINUTE
                 state = DeadlineState.DUE_SOON if soon else DeadlineState.WITHIN
@@ -293,12 +316,17 @@ def assess(
 
 
 def _due_soon_at(
-    calendar: WorkingCalendar, accepted_at: datetime, due_at: datetime, minutes: int
+    calendar: WorkingCalendar,
+    accepted_at: datetime,
+    due_at: datetime,
+    minutes: int,
+    to_due: timedelta,
 ) -> datetime:
     """The earliest instant with at most `minutes` of working time left before `due_at`, but
-    not before acceptance: a dossier with less than that from the outset is due soon at once
-    (and the calendar need not reach back before its first year)."""
+    not before acceptance: a dossier with less than that from the outset (`to_due`, the working
+    time from acceptance to due) is due soon at once, and the calendar need not reach back
+    before its first year."""
     threshold = minutes * _MINUTE
-    if calendar.working_time_between(accepted_at, due_at) <= threshold:
+    if to_due <= threshold:
         return min(accepted_at, due_at).astimezone(calendar.hours.tz)
     return calendar.subtract_working_time(due_at, threshold)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.db import table_of
 from services.contracts.dossiers import DossierSnapshot
 
 from .orm import DossierKpiRow, FlagRow, RankingRow, StreamEventRow
@@ -20,6 +23,7 @@ STREAM_LOCK = "stream_lock"
 class GatewayRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._stream_locked = False  # the stream lock, once taken, is held to the commit
 
     # -- rankings -------------------------------------------------------------------------
 
@@ -65,6 +69,29 @@ class GatewayRepository:
         row.deadline_state = snap.deadline_state.value if snap.deadline_state else None
         return True
 
+    def put_dossiers(self, snaps: Iterable[DossierSnapshot]) -> None:
+        """`put_dossier` for a batch, in one statement: a row moves only to a higher version,
+        so replicas and reordered events converge on the newest snapshot without locks."""
+        newest: dict[str, DossierSnapshot] = {}
+        for snap in snaps:
+            kept = newest.get(snap.dossier_code)
+            if kept is None or snap.version > kept.version:
+                newest[snap.dossier_code] = snap
+        rows = [{"dossier_code": s.dossier_code, "version": s.version, "unit_code": s.unit_code,
+                 "accepted_at": s.accepted_at, "completed_at": s.completed_at,
+                 "closed": s.is_closed, "outcome": s.outcome.value if s.outcome else None,
+                 "deadline_state": s.deadline_state.value if s.deadline_state else None}
+                for _, s in sorted(newest.items())]
+        if not rows:
+            return
+        table = table_of(DossierKpiRow)
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["dossier_code"],
+            set_={k: stmt.excluded[k] for k in rows[0] if k != "dossier_code"},
+            where=stmt.excluded.version > table.c.version), rows)
+
     def count_accepted(self, start: datetime, end: datetime) -> int:
         q = select(func.count()).select_from(DossierKpiRow).where(
             DossierKpiRow.accepted_at >= start, DossierKpiRow.accepted_at < end)
@@ -109,15 +136,14 @@ class GatewayRepository:
 
     # -- stream log -----------------------------------------------------------------------
 
-    def append_stream(self, kind: str, data: dict[str, Any], now: datetime) -> int:
-        """Append one stream event. The lock row serialises writers until commit, so ids become
-        visible in increasing order and a reader resuming after id N never skips a row that
-        commits later with a smaller id."""
-        self._flag(STREAM_LOCK, now)
-        row = StreamEventRow(kind=kind, data=data, created_at=now)
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+    def append_stream(self, kind: str, data: dict[str, Any], now: datetime) -> None:
+        """Append one stream event (written with the unit of work). The lock row serialises
+        writers until commit, so ids become visible in increasing order and a reader resuming
+        after id N never skips a row that commits later with a smaller id."""
+        if not self._stream_locked:
+            self._flag(STREAM_LOCK, now)
+            self._stream_locked = True
+        self.session.add(StreamEventRow(kind=kind, data=data, created_at=now))
 
     def stream_after(self, last_id: int, limit: int = 500) -> list[StreamEventRow]:
         q = (select(StreamEventRow).where(StreamEventRow.id > last_id)

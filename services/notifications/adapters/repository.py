@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import abc
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from services.common.db import table_of
 
 from ..domain.alerts import APOLOGY_KINDS, Alert, AlertKind, AlertState
 from ..domain.apology import ApologyDraft
@@ -18,6 +22,7 @@ from ..domain.contacts import Target
 from . import DeliveryResult
 from .orm import AlertRow, DeliveryRow, DigestSlot, DossierVersion
 
+_VERSIONS = table_of(DossierVersion)
 _ALERT_FIELDS = ("acknowledged_at", "acknowledged_by", "resolved_at", "resolution",
                  "apology_issued_at", "escalated_at", "reminded_at")
 
@@ -42,6 +47,13 @@ class StoredApology:
 
 
 class AlertRepository(abc.ABC):
+    def preload(self, dossier_codes: Iterable[str]) -> None:  # noqa: B027 (optional)
+        """Read (and lock) the versions and alerts of a batch's dossiers at once, so that
+        `advance_version` and `for_dossier` answer from memory."""
+
+    def flush(self) -> None:  # noqa: B027 (optional)
+        """Write what was kept back; the unit of work calls it before it commits."""
+
     @abc.abstractmethod
     def add(self, alert: Alert) -> bool:
         """Insert by key; False (and nothing written) when the key exists already."""
@@ -114,6 +126,44 @@ class SqlAlertRepository(AlertRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
         self._postgres = session.get_bind().dialect.name == "postgresql"
+        # Preloaded dossiers: the version stored (None: no row yet), the version applied in
+        # this unit of work, and their alerts.
+        self._stored: dict[str, int | None] = {}
+        self._versions: dict[str, int | None] = {}
+        self._alerts: dict[str, list[Alert]] = {}
+        self._added: dict[str, AlertRow] = {}  # alerts of preloaded dossiers added here
+
+    def preload(self, dossier_codes: Iterable[str]) -> None:
+        codes = sorted(set(dossier_codes) - set(self._versions))
+        if not codes:
+            return
+        # A row per dossier, version 0 until an event is applied, inserted if missing and then
+        # locked: batches and replicas handling the same dossier take turns on it, so what
+        # they read of its alerts stays true until they commit.
+        dialect = postgresql if self._postgres else sqlite
+        self.session.execute(dialect.insert(_VERSIONS).on_conflict_do_nothing(),
+                             [{"dossier_code": c, "version": 0} for c in codes])
+        versions = select(_VERSIONS.c.dossier_code, _VERSIONS.c.version).where(
+            _VERSIONS.c.dossier_code.in_(codes)).order_by(_VERSIONS.c.dossier_code)
+        alerts = select(AlertRow).where(AlertRow.dossier_code.in_(codes)).order_by(AlertRow.id)
+        if self._postgres:
+            versions, alerts = versions.with_for_update(), alerts.with_for_update()
+        found: dict[str, int] = {c: v for c, v in self.session.execute(versions)}
+        for code in codes:
+            self._stored[code] = self._versions[code] = found.get(code) or None
+            self._alerts[code] = []
+        for row in self.session.scalars(alerts):
+            if row.dossier_code is not None:
+                self._alerts[row.dossier_code].append(to_domain(row))
+
+    def flush(self) -> None:
+        changed = [(c, v) for c, v in sorted(self._versions.items())
+                   if v is not None and v != self._stored[c]]
+        if changed:
+            self.session.execute(update(_VERSIONS).where(
+                _VERSIONS.c.dossier_code == bindparam("code")).values(version=bindparam("v")),
+                [{"code": c, "v": v} for c, v in changed])
+        self._stored.update(changed)
 
     def _row(self, key: str) -> AlertRow | None:
         query = select(AlertRow).where(AlertRow.key == key)
@@ -122,6 +172,18 @@ class SqlAlertRepository(AlertRepository):
         return self.session.scalars(query).one_or_none()
 
     def add(self, alert: Alert) -> bool:
+        known = self._alerts.get(alert.dossier_code) if alert.dossier_code else None
+        if known is not None:
+            # A preloaded dossier: its alerts are all known and its row is locked by us, so no
+            # replica can be adding the same key meanwhile.
+            if any(a.key == alert.key for a in known):
+                return False
+            row = AlertRow(key=alert.key)
+            _copy(alert, row)
+            self.session.add(row)
+            self._added[alert.key] = row
+            known.append(alert)
+            return True
         if self.session.scalars(select(AlertRow.id).where(AlertRow.key == alert.key)).first():
             return False
         try:
@@ -144,8 +206,14 @@ class SqlAlertRepository(AlertRepository):
             raise KeyError(alert.key)
         _copy(alert, row)
         self.session.flush()
+        known = self._alerts.get(alert.dossier_code or "")
+        if known is not None:
+            self._alerts[alert.dossier_code or ""] = [
+                alert if a.key == alert.key else a for a in known]
 
     def for_dossier(self, dossier_code: str) -> list[Alert]:
+        if dossier_code in self._alerts:
+            return list(self._alerts[dossier_code])
         query = select(AlertRow).where(AlertRow.dossier_code == dossier_code).order_by(AlertRow.id)
         if self._postgres:
             query = query.with_for_update()
@@ -164,7 +232,7 @@ class SqlAlertRepository(AlertRepository):
         return [to_domain(r) for r in self.session.scalars(query)]
 
     def set_apology(self, key: str, draft: ApologyDraft) -> None:
-        row = self._row(key)
+        row = self._added.get(key) or self._row(key)
         if row is None:
             raise KeyError(key)
         row.apology_subject = draft.subject
@@ -197,6 +265,12 @@ class SqlAlertRepository(AlertRepository):
         return [to_domain(r) for r in self.session.scalars(query)]
 
     def advance_version(self, dossier_code: str, version: int) -> bool:
+        if dossier_code in self._versions:
+            known = self._versions[dossier_code]
+            if known is not None and version < known:
+                return False
+            self._versions[dossier_code] = version
+            return True
         query = select(DossierVersion).where(DossierVersion.dossier_code == dossier_code)
         if self._postgres:
             query = query.with_for_update()
@@ -242,6 +316,10 @@ class SqlAlertRepository(AlertRepository):
                      now: datetime, round_: int = 0,
                      content: dict[str, Any] | None = None) -> bool:
         digest = address_hash(target)
+        if alert_key in self._added:  # a new alert has no deliveries yet
+            self.session.add(_delivery_row(alert_key, purpose, round_, target, digest, content,
+                                           now, not_before))
+            return True
         exists = select(DeliveryRow.id).where(
             DeliveryRow.alert_key == alert_key, DeliveryRow.channel == target.channel,
             DeliveryRow.address_hash == digest, DeliveryRow.purpose == purpose,
@@ -250,12 +328,8 @@ class SqlAlertRepository(AlertRepository):
             return False
         try:
             with self.session.begin_nested():
-                self.session.add(DeliveryRow(
-                    alert_key=alert_key, purpose=purpose, round=round_, channel=target.channel,
-                    address=target.address, address_hash=digest, role=target.role,
-                    name=target.name, secret_env=target.secret_env, outcome="pending",
-                    content=content,
-                    attempts=0, created_at=now, not_before=not_before))
+                self.session.add(_delivery_row(alert_key, purpose, round_, target, digest,
+                                               content, now, not_before))
         except IntegrityError:
             return False
         return True
@@ -294,6 +368,16 @@ class SqlAlertRepository(AlertRepository):
             row.delivered_at = at
         self.session.flush()
         return row.outcome
+
+
+def _delivery_row(alert_key: str, purpose: str, round_: int, target: Target, digest: str,
+                  content: dict[str, Any] | None, now: datetime,
+                  not_before: datetime) -> DeliveryRow:
+    return DeliveryRow(
+        alert_key=alert_key, purpose=purpose, round=round_, channel=target.channel,
+        address=target.address, address_hash=digest, role=target.role, name=target.name,
+        secret_env=target.secret_env, outcome="pending", content=content, attempts=0,
+        created_at=now, not_before=not_before)
 
 
 def _copy(alert: Alert, row: AlertRow) -> None:

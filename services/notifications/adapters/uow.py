@@ -14,3 +14,7 @@ class NotificationsUnitOfWork(UnitOfWork):
         super().__enter__()
         self.alerts = SqlAlertRepository(self.session)
         return self
+
+    def commit(self) -> None:
+        self.alerts.flush()
+        super().commit()

@@ -12,16 +12,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from services.common.db import table_of
 
 from ..domain.counters import BucketDelta, Counters, LedgerEntry
 from .orm import ClosedPeriod, CounterCell, DirtyRanking, ExternalInput, LedgerRow, RankingSnapshot
 
 Cells = dict[tuple[str, str], Counters]
+_LEDGER = table_of(LedgerRow)
+_COUNTERS = table_of(CounterCell)
+_DIRTY = table_of(DirtyRanking)
+# pg_try_advisory_xact_lock key of the ranker: any fixed 64-bit number unique to this use.
+_RANKER_LOCK = 0x7061727075_6C7365
 _DAY_MARK = "*day*"
-_CHUNK = 500  # rows per multi-row insert: stays under SQLite's bound-parameter limit
 
 
 class ScoringRepository(abc.ABC):
@@ -30,7 +36,14 @@ class ScoringRepository(abc.ABC):
         """The dossier's ledger entry, locked until the unit of work ends (even when absent)."""
 
     @abc.abstractmethod
+    def lock_entries(self, dossier_codes: Iterable[str]) -> dict[str, LedgerEntry | None]:
+        """`lock_entry` for a batch of dossiers at once, locked in code order."""
+
+    @abc.abstractmethod
     def put_entry(self, entry: LedgerEntry) -> None: ...
+
+    @abc.abstractmethod
+    def put_entries(self, entries: Iterable[LedgerEntry]) -> None: ...
 
     @abc.abstractmethod
     def add_deltas(self, deltas: Sequence[BucketDelta]) -> None: ...
@@ -40,13 +53,28 @@ class ScoringRepository(abc.ABC):
         """(level, period) pairs whose ranking must be recomputed."""
 
     @abc.abstractmethod
+    def touch_all(self) -> None:
+        """One more change for every (level, period) seen (after a replay)."""
+
+    @abc.abstractmethod
+    def changes_of(self, level: str, period: str) -> int:
+        """How many changes (level, period) has seen: grows with every change."""
+
+    @abc.abstractmethod
+    def lock_ranker(self) -> bool:
+        """True for one caller at a time (across replicas) until its unit of work ends."""
+
+    @abc.abstractmethod
+    def last_version(self, scheme: str, level: str, period: str) -> int | None: ...
+
+    @abc.abstractmethod
     def first_time_today(self, day: str) -> bool:
         """True for exactly one caller per day, across replicas and restarts."""
 
     @abc.abstractmethod
     def claim_dirty(self, limit: int) -> list[tuple[str, str, int]]:
-        """(level, period, changes) not ranked since their last change; skips rows another
-        ranker holds."""
+        """(level, period, changes) not ranked since their last change (the ranker holds
+        `lock_ranker`, so nothing is locked here)."""
 
     @abc.abstractmethod
     def set_ranked(self, level: str, period: str, changes: int) -> None: ...
@@ -103,46 +131,87 @@ class SqlScoringRepository(ScoringRepository):
         return (postgresql.insert if self._postgres else sqlite.insert)(table)
 
     def lock_entry(self, dossier_code: str) -> LedgerEntry | None:
-        query = select(LedgerRow).where(LedgerRow.dossier_code == dossier_code)
+        return self.lock_entries([dossier_code])[dossier_code]
+
+    def lock_entries(self, dossier_codes: Iterable[str]) -> dict[str, LedgerEntry | None]:
+        codes = sorted(set(dossier_codes))
+        found: dict[str, LedgerEntry | None] = dict.fromkeys(codes)
+        if not codes:
+            return found
+        query = select(_LEDGER).where(_LEDGER.c.dossier_code.in_(codes)).order_by(
+            _LEDGER.c.dossier_code)
         if self._postgres:
-            # A placeholder row gives two replicas racing on a new dossier a row to queue on;
+            # Placeholder rows give two replicas racing on a new dossier a row to queue on;
             # version 0 reads as "no entry" and rolls back with a failed unit of work.
-            self.session.execute(self._insert(LedgerRow).values(
-                dossier_code=dossier_code, version=0, unit_code="", anchor_day=None, buckets=[],
-                contribution={}).on_conflict_do_nothing())
+            self.session.execute(self._insert(_LEDGER).on_conflict_do_nothing(), [
+                {"dossier_code": c, "version": 0, "unit_code": "", "anchor_day": None,
+                 "buckets": [], "contribution": {}} for c in codes])
             query = query.with_for_update()
-        row = self.session.scalars(query).one_or_none()
-        if row is None or row.version == 0:
-            return None
-        return LedgerEntry.from_row({"dossier_code": row.dossier_code, "version": row.version,
-                                     "unit_code": row.unit_code, "buckets": row.buckets,
-                                     "contribution": row.contribution})
+        for row in self.session.execute(query):
+            if row.version:
+                found[row.dossier_code] = LedgerEntry(
+                    row.dossier_code, row.version, row.unit_code, tuple(row.buckets),
+                    dict(row.contribution))
+        return found
 
     def put_entry(self, entry: LedgerEntry) -> None:
-        values = {**entry.to_row(), "anchor_day": entry.buckets[0] if entry.buckets else None}
-        stmt = self._insert(LedgerRow).values(**values)
+        self.put_entries([entry])
+
+    def put_entries(self, entries: Iterable[LedgerEntry]) -> None:
+        rows = [{**e.to_row(), "anchor_day": e.buckets[0] if e.buckets else None}
+                for e in sorted(entries, key=lambda e: e.dossier_code)]
+        if not rows:
+            return
+        stmt = self._insert(_LEDGER)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["dossier_code"],
-            set_={k: stmt.excluded[k] for k in values if k != "dossier_code"}))
+            set_={k: stmt.excluded[k] for k in rows[0] if k != "dossier_code"}), rows)
 
     def add_deltas(self, deltas: Sequence[BucketDelta]) -> None:
-        rows = sorted((d.unit_code, d.bucket, name, n)
-                      for d in deltas for name, n in d.changes.items() if n)
-        for start in range(0, len(rows), _CHUNK):
-            stmt = self._insert(CounterCell).values(
-                [{"unit_code": u, "bucket": b, "name": name, "value": n}
-                 for u, b, name, n in rows[start:start + _CHUNK]])
-            self.session.execute(stmt.on_conflict_do_update(
-                index_elements=["unit_code", "bucket", "name"],
-                set_={"value": CounterCell.value + stmt.excluded.value}))
+        # One row per cell (a statement may not update a row twice), in key order.
+        summed: dict[tuple[str, str, str], int] = {}
+        for d in deltas:
+            for name, n in d.changes.items():
+                key = (d.unit_code, d.bucket, name)
+                summed[key] = summed.get(key, 0) + n
+        rows = [{"unit_code": u, "bucket": b, "name": name, "value": n}
+                for (u, b, name), n in sorted(summed.items()) if n]
+        if not rows:
+            return
+        stmt = self._insert(_COUNTERS)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["unit_code", "bucket", "name"],
+            set_={"value": _COUNTERS.c.value + stmt.excluded.value}), rows)
 
     def mark_dirty(self, keys: Iterable[tuple[str, str]]) -> None:
-        for level, period in sorted(set(keys)):
-            stmt = self._insert(DirtyRanking).values(level=level, period=period, changes=1,
-                                                     ranked=0)
-            self.session.execute(stmt.on_conflict_do_update(
-                index_elements=["level", "period"],
-                set_={"changes": DirtyRanking.changes + 1}))
+        rows = [{"level": level, "period": period, "changes": 1, "ranked": 0}
+                for level, period in sorted(set(keys))]
+        if not rows:
+            return
+        stmt = self._insert(_DIRTY)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["level", "period"], set_={"changes": _DIRTY.c.changes + 1}), rows)
+
+    def touch_all(self) -> None:
+        self.session.execute(update(_DIRTY).where(_DIRTY.c.level != _DAY_MARK).values(
+            changes=_DIRTY.c.changes + 1))
+
+    def changes_of(self, level: str, period: str) -> int:
+        found = self.session.scalar(select(_DIRTY.c.changes).where(
+            _DIRTY.c.level == level, _DIRTY.c.period == period))
+        return int(found or 0)
+
+    def lock_ranker(self) -> bool:
+        if not self._postgres:
+            return True  # SQLite: one writer at a time anyway
+        return bool(self.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RANKER_LOCK}))
+
+    def last_version(self, scheme: str, level: str, period: str) -> int | None:
+        s = table_of(RankingSnapshot).c
+        found = self.session.scalar(select(func.max(s.version)).where(
+            s.scheme == scheme, s.level == level, s.period == period))
+        return None if found is None else int(found)
 
     def first_time_today(self, day: str) -> bool:
         # A row that never looks dirty (changes == ranked) records that the day was seen.
@@ -152,11 +221,10 @@ class SqlScoringRepository(ScoringRepository):
         return bool(result.rowcount)
 
     def claim_dirty(self, limit: int) -> list[tuple[str, str, int]]:
-        query = (select(DirtyRanking).where(DirtyRanking.changes != DirtyRanking.ranked)
-                 .order_by(DirtyRanking.level, DirtyRanking.period).limit(limit))
-        if self._postgres:
-            query = query.with_for_update(skip_locked=True)
-        return [(r.level, r.period, r.changes) for r in self.session.scalars(query)]
+        d = _DIRTY.c
+        query = (select(d.level, d.period, d.changes).where(d.changes != d.ranked)
+                 .order_by(d.level, d.period).limit(limit))
+        return [(level, period, int(n)) for level, period, n in self.session.execute(query)]
 
     def set_ranked(self, level: str, period: str, changes: int) -> None:
         self.session.execute(update(DirtyRanking).where(
@@ -166,10 +234,16 @@ class SqlScoringRepository(ScoringRepository):
         out: dict[str, Counters] = {u: Counters() for u in units}
         if not units or not buckets:
             return out
-        query = select(CounterCell.unit_code, CounterCell.name, CounterCell.value).where(
-            CounterCell.unit_code.in_(list(units)), CounterCell.bucket.in_(list(buckets)))
+        c = _COUNTERS.c
+        where = (c.unit_code.in_(list(units)), c.bucket.in_(list(buckets)))
+        if len(buckets) == 1:
+            query = select(c.unit_code, c.name, c.value).where(*where)
+        else:  # a rolling window: the database sums its days
+            query = select(c.unit_code, c.name, func.sum(c.value)).where(*where).group_by(
+                c.unit_code, c.name)
         for unit, name, value in self.session.execute(query):
-            out[unit].add({name: value})
+            if value:
+                out[unit][name] = int(value)
         return out
 
     def external(self, units: Sequence[str], period: str) -> dict[str, dict[str, float]]:

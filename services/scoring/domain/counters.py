@@ -24,8 +24,8 @@ from .periods import (  # re-exported: period keys belong with the buckets they 
 
 __all__ = [
     "BucketDelta", "ContributionLedger", "CounterStore", "Counters", "LedgerEntry", "advance",
-    "bucket_keys", "counter_value", "day_key", "delta", "diff", "entry_for", "month_key",
-    "quarter_key", "rolling_window_days", "year_key",
+    "bucket_keys", "counter_value", "counter_values", "day_key", "delta", "diff", "entry_for",
+    "month_key", "quarter_key", "rolling_window_days", "year_key",
 ]
 
 
@@ -42,6 +42,24 @@ def counter_value(counters: Mapping[str, int], ref: str) -> int:
         prefix = ref[len(DISTINCT_PREFIX):] + ":"
         return sum(1 for name, n in counters.items() if name.startswith(prefix) and n > 0)
     return counters.get(ref, 0)
+
+
+def counter_values(counters: Mapping[str, int], refs: Iterable[str]) -> dict[str, int]:
+    """`counter_value` of every ref, the `distinct:` ones counted in one pass over the names."""
+    out: dict[str, int] = {}
+    distinct: dict[str, str] = {}  # counter name prefix -> ref
+    for ref in refs:
+        if ref.startswith(DISTINCT_PREFIX):
+            distinct[ref[len(DISTINCT_PREFIX):]] = ref
+            out[ref] = 0
+        else:
+            out[ref] = counters.get(ref, 0)
+    if distinct:
+        for name, n in counters.items():
+            head, colon, _ = name.partition(":")
+            if colon and n > 0 and head in distinct:
+                out[distinct[head]] += 1
+    return out
 
 
 class Counters(dict[str, int]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .contribution import is_counter_ref
 
@@ -103,12 +104,23 @@ class Scheme:
 
     def external_inputs(self) -> dict[str, str]:
         """Keys a unit's external submission may carry -> "rate" or "points"."""
+        return dict(self._external_inputs)
+
+    # Computed once per scheme (a scheme is immutable): scoring runs them for every unit.
+    @cached_property
+    def _external_inputs(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for ind in self.indicators:
             if ind.source == "external":
                 out[ind.key] = ind.input_kind
             out.update((key, "rate") for key in ind.deduct)
         return out
+
+    @cached_property
+    def counter_refs(self) -> tuple[str, ...]:
+        """Every counter reference the indicators read (numerators, denominators, known)."""
+        refs = [r for i in self.indicators for r in (i.numerator, i.denominator, i.known) if r]
+        return tuple(dict.fromkeys(refs))
 
     def band_for(self, score_100: float | None) -> Band | None:
         return band_for(self.bands, score_100)

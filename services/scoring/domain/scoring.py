@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .counters import counter_value
+from .counters import counter_values
 from .scheme import Band, Indicator, Scheme
 
 NO_DENOMINATOR = "no_denominator"  # no dossier in the denominator (e.g. nothing received)
@@ -70,6 +70,8 @@ def points_for(max_points: float, rate: float, target: float | None) -> float:
 def external_problems(scheme: Scheme, external: Mapping[str, float],
                       *, allow_unknown: bool = False) -> list[str]:
     """What is wrong with an external submission: unknown keys, values out of range."""
+    if not external:
+        return []
     kinds, out = scheme.external_inputs(), []
     maxima = {i.key: i.max_points for i in scheme.indicators}
     for key, value in external.items():
@@ -88,7 +90,7 @@ def _not_measured(ind: Indicator, reason: str, **known: int | None) -> Indicator
                          known.get("num"), known.get("den"), None, None, False, reason)
 
 
-def _line(ind: Indicator, counters: Mapping[str, int], external: Mapping[str, float],
+def _line(ind: Indicator, values: Mapping[str, int], external: Mapping[str, float],
           ) -> IndicatorLine:
     if ind.source == "external":
         value = external.get(ind.key)
@@ -101,11 +103,11 @@ def _line(ind: Indicator, counters: Mapping[str, int], external: Mapping[str, fl
                              None, value, points_for(ind.max_points, value, ind.target), True,
                              submitted=value)
     assert ind.numerator is not None and ind.denominator is not None
-    num = counter_value(counters, ind.numerator)
-    den = counter_value(counters, ind.denominator)
+    num = values[ind.numerator]
+    den = values[ind.denominator]
     if den == 0:
         return _not_measured(ind, NO_DENOMINATOR, num=num, den=den)
-    if ind.known is not None and counter_value(counters, ind.known) == 0:
+    if ind.known is not None and values[ind.known] == 0:
         return _not_measured(ind, INPUT_NOT_REPORTED, num=num, den=den)
     rate = num / den
     deductions: dict[str, float] = {}
@@ -129,12 +131,16 @@ def score_unit(scheme: Scheme, counters: Mapping[str, int],
     problems = external_problems(scheme, external, allow_unknown=True)
     if problems:
         raise ValueError("; ".join(problems))
-    lines = tuple(_line(ind, counters, external) for ind in scheme.indicators)
-    groups = tuple(
-        GroupScore(g.key, g.max_points,
-                   sum(x.max_points for x in lines if x.group == g.key and x.measured),
-                   sum(x.points or 0.0 for x in lines if x.group == g.key))
-        for g in scheme.groups)
+    values = counter_values(counters, scheme.counter_refs)
+    lines = tuple(_line(ind, values, external) for ind in scheme.indicators)
+    measured = dict.fromkeys((g.key for g in scheme.groups), 0.0)
+    points = dict(measured)
+    for x in lines:
+        if x.measured:
+            measured[x.group] += x.max_points
+        points[x.group] += x.points or 0.0
+    groups = tuple(GroupScore(g.key, g.max_points, measured[g.key], points[g.key])
+                   for g in scheme.groups)
     total = sum(g.points for g in groups)
     measured_max = sum(g.measured_max for g in groups)
     score_100 = total / measured_max * 100 if measured_max > 0 else None

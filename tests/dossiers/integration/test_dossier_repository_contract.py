@@ -188,15 +188,23 @@ class TestSqlDossierRepository(RepositoryContract):
         upgrade("dossiers", database_url)
         engine = make_engine(database_url)
         session: Session = session_factory(engine)()
+        made: list[SqlDossierRepository] = []
+
+        def new() -> SqlDossierRepository:
+            made.append(SqlDossierRepository(session))
+            return made[-1]
 
         def fresh() -> DossierRepository:
-            # Write what is pending and forget every loaded row: the next read is the database's.
+            # Write what is pending (as the unit of work does before committing) and forget
+            # every loaded row: the next read is the database's.
+            for repo in made:
+                repo.flush()
             session.flush()
             session.expire_all()
-            return SqlDossierRepository(session)
+            return new()
 
         try:
-            yield SqlDossierRepository(session), fresh
+            yield new(), fresh
         finally:
             session.rollback()
             session.close()

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Producer
+from kombu import Exchange, Producer
 
 from services.common.topology import INBOUND_EXCHANGE
 from services.dossiers.service import DossiersService
+from tests.support.broker import publishing_connection
 from tests.support.services import EventTap, running, service_config
 
 
@@ -18,7 +19,7 @@ class Inbound:
     """Publishes inbound messages the way an integrator does (persistent, typed, with ids)."""
 
     def __init__(self, uri: str) -> None:
-        self.conn = Connection(uri)
+        self.conn = publishing_connection(uri)
         self.producer = Producer(self.conn.channel(),
                                  exchange=Exchange(INBOUND_EXCHANGE, type="topic", durable=True))
 

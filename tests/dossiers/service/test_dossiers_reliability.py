@@ -33,10 +33,10 @@ class FlakyDossiers(DossiersService):
     """The real service, except that any message mentioning "poison" makes the handler fail."""
 
     @reliable_consume(INBOUND_QUEUE, inbound_exchange, ["#"], service="dossiers")
-    def on_inbound(self, message: InboundMessage) -> str:
-        if b"poison" in message.body:
+    def on_inbound(self, messages: list[InboundMessage]) -> list[str]:
+        if any(b"poison" in m.body for m in messages):
             raise RuntimeError("handler failure injected by the test")
-        return DossiersService.on_inbound(self, message)
+        return DossiersService.on_inbound(self, messages)
 
 
 def test_failing_handler_is_retried_to_the_limit_then_dead_lettered(vhost, database_url):

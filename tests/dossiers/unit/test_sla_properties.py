@@ -1,12 +1,15 @@
 """Properties of the working calendar and the SLA clock, on the real calendar (2024-2027)."""
 
+from contextlib import suppress
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.calendar_data import load_calendar
+from services.common.workcalendar import WorkingCalendar
 from services.dossiers.domain.sla import (
     DeadlineState,
     Pause,
@@ -16,6 +19,10 @@ from services.dossiers.domain.sla import (
     assess,
     compute_due,
 )
+from tests.common.unit.test_workcalendar_properties import BERLIN_CAL, result
+from tests.common.unit.test_workcalendar_properties import instants as calendar_instants
+from tests.common.unit.test_workcalendar_reference import ReferenceCalendar
+from tests.dossiers.unit.test_sla_reference import reference_assess, reference_compute_due
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = load_calendar()
@@ -190,3 +197,65 @@ def test_elapsed_plus_remaining_is_the_statutory_time(
     assert a.elapsed_working_minutes is not None and a.remaining_working_minutes is not None
     if a.state is not DeadlineState.OVERDUE:
         assert a.elapsed_working_minutes + a.remaining_working_minutes == half_days * 240
+
+
+# The current clock against the original one (test_sla_reference.py) on the day-by-day
+# reference calendar: the same assessment field by field, or the same error, on any input.
+REAL_REF = ReferenceCalendar.like(CAL)
+BERLIN_REF = ReferenceCalendar.like(BERLIN_CAL)
+
+
+def sometimes(strategy: st.SearchStrategy[Any], in_four: int) -> st.SearchStrategy[Any]:
+    """`strategy` in `in_four` draws out of four, else None."""
+    return st.integers(0, 3).flatmap(lambda n: strategy if n < in_four else st.none())
+
+
+SlaCase = tuple[WorkingCalendar, ReferenceCalendar, SlaInput, datetime, int]
+
+
+@st.composite
+def sla_cases(draw: st.DrawFn) -> SlaCase:
+    """Mostly open dossiers, with instants near acceptance, period bounds and calendar edges;
+    a due-soon threshold sometimes equal to the whole statutory time (the `<=` edge)."""
+    cal, ref = draw(st.sampled_from([(CAL, REAL_REF), (BERLIN_CAL, BERLIN_REF)]))
+    inside = st.datetimes(datetime(cal.first_year, 2, 1), datetime(cal.last_year, 9, 30),
+                          timezones=st.just(cal.hours.tz))
+    at = st.one_of(inside, inside, inside, calendar_instants(cal))
+    accepted = draw(sometimes(at, 3))
+    near = at if accepted is None else st.one_of(
+        at, st.timedeltas(-timedelta(days=2), timedelta(days=60)).map(lambda d: accepted + d)
+    )
+    lengths = st.one_of(st.none(), st.timedeltas(timedelta(0), timedelta(days=20)))
+    pauses = tuple(
+        Pause(start, None if length is None else start + length)
+        for start, length in draw(st.lists(st.tuples(near, lengths), max_size=3))
+    )
+    sla = SlaInput(
+        accepted_at=accepted,
+        statutory=draw(sometimes(statutory, 4)),
+        pauses=pauses,
+        supplement_count=draw(st.sampled_from([0, 0, 0, 1, 1, 2, 3])),
+        source_due_at=draw(sometimes(near, 1)),
+        completed_at=draw(sometimes(near, 1)),
+        withdrawn=draw(st.sampled_from([False] * 7 + [True])),
+        apology_issued=draw(st.booleans()),
+    )
+    whole = sla.statutory.working_minutes(cal.hours) if sla.statutory else None
+    soon = draw(st.sampled_from([480, draw(st.integers(0, 3000)), whole or 480]))
+    due = None
+    if accepted is not None and sla.statutory is not None:
+        with suppress(ValueError):
+            due = reference_compute_due(ref, accepted, sla.statutory, pauses)
+    if due is not None and draw(st.booleans()):  # around the due instant: due soon, overdue
+        return cal, ref, sla, due + draw(st.integers(-3000, 600)) * MINUTE, soon
+    return cal, ref, sla, draw(near), soon
+
+
+@settings(max_examples=300, deadline=None)
+@given(sla_cases())
+def test_assess_matches_the_original(case: SlaCase) -> None:
+    cal, ref, sla, now, soon = case
+    assert result(assess, cal, sla, now, soon) == result(reference_assess, ref, sla, now, soon)
+    if sla.accepted_at is not None and sla.statutory is not None:
+        args = (sla.accepted_at, sla.statutory, sla.pauses)
+        assert result(compute_due, cal, *args) == result(reference_compute_due, ref, *args)

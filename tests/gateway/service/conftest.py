@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from kombu import Connection, Producer
+from kombu import Producer
 
 from services.common.topology import events_exchange
 from services.contracts.base import Event
 from services.gateway.service import GatewayService
+from tests.support.broker import publishing_connection
 from tests.support.services import running, service_config
 
 TOKENS = {"viewer": "viewer-secret", "operator": "operator-secret",
@@ -74,7 +75,7 @@ class Events:
     message id = event id."""
 
     def __init__(self, uri: str) -> None:
-        self.conn = Connection(uri)
+        self.conn = publishing_connection(uri)
         self.producer = Producer(self.conn.channel(), exchange=events_exchange)
 
     def send(self, event: Event) -> None:

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kombu import Connection, Queue
+from kombu import Queue
 from kombu.common import maybe_declare
 
 from services.common.topology import base_entities, inbound_exchange
 from services.gateway.service import GatewayService
 from tests.gateway.service.conftest import Client, gateway_config
+from tests.support.broker import publishing_connection
 from tests.support.services import running
 
 DVCQG = {"service": "DongBoHoSoMC", "isUpdating": "False", "data": [{
@@ -26,7 +27,7 @@ EVENT = {"dossier_code": "N-1", "status": 2, "status_at": "2026-10-06T07:30:00+0
 
 class InboundTap:
     def __init__(self, uri: str) -> None:
-        self.conn = Connection(uri)
+        self.conn = publishing_connection(uri)
         channel = self.conn.channel()
         for entity in base_entities():
             maybe_declare(entity, channel)

@@ -24,7 +24,7 @@ class BrokenDossiers(DossiersService):
     """The dossiers service with a handler that always fails."""
 
     @reliable_consume(INBOUND_QUEUE, inbound_exchange, ["#"], service="dossiers")
-    def on_inbound(self, message: InboundMessage) -> str:
+    def on_inbound(self, messages: list[InboundMessage]) -> list[str]:
         raise RuntimeError("handler failure injected by the test")
 
 

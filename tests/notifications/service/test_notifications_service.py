@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from kombu import Connection, Producer
+from kombu import Producer
 from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import func, select
 
@@ -29,6 +29,7 @@ from services.notifications.domain.masking import assert_no_personal_data, find_
 from services.notifications.handlers import CONSUMER
 from services.notifications.service import EVENTS_QUEUE, NotificationsService
 from tests.support import broker
+from tests.support.broker import publishing_connection
 from tests.support.services import EventTap, free_port, running, service_config, wait_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,7 +69,7 @@ def cfg(vhost: str, database_url: str, smtp: tuple[Inbox, int],
 
 
 def publish(uri: str, event: Event, message_id: str | None = None) -> None:
-    with Connection(uri) as conn:
+    with publishing_connection(uri) as conn:
         Producer(conn.channel(), exchange=events_exchange).publish(
             event.model_dump_json().encode(), routing_key=event.TYPE, type=event.TYPE,
             message_id=message_id or str(event.event_id), content_type="application/json",

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from kombu import Connection, Producer
+from kombu import Producer
 from sqlalchemy import select
 
 from services.common.db import make_engine
@@ -25,6 +25,7 @@ from services.notifications.adapters.orm import DeliveryRow
 from services.notifications.adapters.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from services.notifications.domain.masking import find_personal_data
 from services.notifications.service import NotificationsService
+from tests.support.broker import publishing_connection
 from tests.support.services import free_port, running, service_config, wait_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -96,7 +97,7 @@ def test_signed_webhooks_retried_then_dead_lettered_and_recorded(
             return {r[0].rpartition("/")[2]: (r[1], r[2], r[3]) for r in rows}
 
     with running(NotificationsService, cfg, migrate="notifications"):
-        with Connection(vhost) as conn:
+        with publishing_connection(vhost) as conn:
             Producer(conn.channel(), exchange=events_exchange).publish(
                 event.model_dump_json().encode(), routing_key=event.TYPE, type=event.TYPE,
                 message_id=str(event.event_id), content_type="application/json",

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from kombu import Connection, Producer
+from kombu import Producer
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import func, select
@@ -30,7 +30,7 @@ from tests.scoring.scoring_support import (
     random_history,
     snapshot,
 )
-from tests.support.broker import queue_info
+from tests.support.broker import publishing_connection, queue_info
 from tests.support.services import EventTap, free_port, running, service_config, wait_for
 
 
@@ -38,7 +38,7 @@ class Events:
     """Publishes events the way the dossiers service's outbox relay does."""
 
     def __init__(self, uri: str) -> None:
-        self.conn = Connection(uri)
+        self.conn = publishing_connection(uri)
         self.producer = Producer(self.conn.channel(), exchange=events_exchange)
 
     def send(self, event: Event, message_id: str | None = None) -> None:
