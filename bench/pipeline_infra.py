@@ -3,6 +3,7 @@ ports, and readers for queue depths and the services' /metrics pages."""
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.parse
 import urllib.request
@@ -18,7 +19,8 @@ from sqlalchemy import create_engine, text
 
 from services.common.db import normalise_url
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Another server (say, one with pg_stat_statements loaded, for profiling) by environment.
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager

@@ -37,7 +37,7 @@ def handle_inbound_batch(uow: DossiersUnitOfWork, messages: Sequence[InboundMess
     """Apply every dossier statement of the messages, in order, in one transaction; quarantine
     what cannot be applied. Returns each message's outcome for metrics: processed, duplicate
     or quarantined."""
-    ids = [m.message_id or _content_id(m) for m in messages]
+    ids = [_message_key(m) for m in messages]
     outcomes = ["duplicate"] * len(messages)
     with uow:
         claimed = uow.claim_messages(CONSUMER, ids)
@@ -137,10 +137,10 @@ def _announce_thresholds(uow: DossiersUnitOfWork, repo: DossierRepository, dossi
 
 
 def quarantine(uow: DossiersUnitOfWork, message: InboundMessage, item: Item, why: Rejected) -> None:
-    fmt = message.format or "unknown"
+    fmt = _storable(message.format) or "unknown"
     row = uow.quarantine(
-        consumer=CONSUMER, message_id=message.message_id, source_format=fmt[:64],
-        routing_key=message.routing_key, item_index=item.index, reason_code=why.code,
+        consumer=CONSUMER, message_id=_storable(message.message_id), source_format=fmt[:64],
+        routing_key=_storable(message.routing_key), item_index=item.index, reason_code=why.code,
         reason=why.reason, raw_payload=item.raw, unit_code=item.unit_code,
     )
     QUARANTINED.labels("dossiers", fmt if fmt in _KNOWN_FORMATS else "unknown", why.code).inc()
@@ -209,6 +209,18 @@ def _event(change: Change, snap: ev.DossierSnapshot, dossier: Dossier,
     if change is Change.OVERDUE:
         return ev.DossierOverdue(dossier=snap)
     return ev.DossierRevised(dossier=snap)
+
+
+def _storable(text: str | None) -> str | None:
+    """Message properties as text the database can hold: a NUL becomes U+FFFD."""
+    return text.replace("\x00", "\ufffd") if text else text
+
+
+def _message_key(message: InboundMessage) -> str:
+    # An id the database cannot store (a NUL byte) is replaced, as a missing one is.
+    if message.message_id and "\x00" not in message.message_id:
+        return message.message_id
+    return _content_id(message)
 
 
 def _content_id(message: InboundMessage) -> str:

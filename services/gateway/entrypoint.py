@@ -1,6 +1,7 @@
 """The gateway's HTTP entrypoint: a nameko `@http` declared from the route table, with the
-caller authenticated, authorised and rate-limited before any worker runs, and every exception
-answered through the one error table."""
+caller authenticated, authorised and rate-limited, and an action's body checked against its
+documented model, before any worker runs; every exception answered through the one error
+table."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from .auth import Caller, RateLimiter, TokenStore, authorise, bearer, load_tokens
-from .errors import error_response
-from .routes import ROUTES, Route
+from .errors import MethodNotAllowed, error_response
+from .routes import FALLBACK, ROUTES, Route, methods_at
+from .views import check_body, nul_free
 
 CALLER = "parpulse.caller"
 log = logging.getLogger(__name__)
@@ -56,7 +58,20 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request: Request) -> Response:
         try:
+            if self.route.name == FALLBACK:
+                # A known path asked with a method it does not serve: 405 naming the methods
+                # it does (RFC 9110), not the 404 of an unknown path.
+                allowed = methods_at(request.path)
+                if allowed:
+                    raise MethodNotAllowed(
+                        f"{request.method} is not allowed on {request.path}; "
+                        f"use {', '.join(allowed)}", allow=allowed)
             request.environ[CALLER] = self.guard.check(request, self.route)
+            nul_free(request, self.route.text_query, self.route.text_path)
+            if self.route.checked_body is not None:
+                # nameko's server makes requests shallow until its own handler runs (below).
+                request.shallow = False
+                check_body(request, self.route.checked_body)
         except Exception as exc:
             return self.response_from_exception(exc)
         response: Response = super().handle_request(request)

@@ -45,6 +45,14 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class MethodNotAllowed(ApiError):
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allow: list[str]) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
 class Conflict(ApiError):
     code = "conflict"
 
@@ -79,6 +87,7 @@ STATUS: dict[type[ApiError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
+    MethodNotAllowed: 405,
     Conflict: 409,
     PayloadTooLarge: 413,
     RateLimited: 429,
@@ -98,12 +107,23 @@ REMOTE: dict[str, type[ApiError]] = {
 
 def from_remote(exc: RemoteError) -> ApiError:
     message = str(exc.value or exc.exc_type)
+    if exc.exc_type == "ValueError" and message.startswith("unknown scheme"):
+        # A well-formed name of a scheme scoring does not have: nothing there, not a bad request.
+        return NotFound(message)
     if exc.exc_type == "QuarantineError":
         # One type for three cases; the message tells which.
         if message.startswith("no quarantined"):
             return NotFound(message)
         return BadRequest(message) if message.startswith("unknown state") else Conflict(message)
-    return REMOTE.get(exc.exc_type, UpstreamError)(message.strip("'\""))
+    return REMOTE.get(exc.exc_type, UpstreamError)(unquoted(message))
+
+
+def unquoted(message: str) -> str:
+    """A KeyError's text is the repr of its argument: drop that one pair of quotes (stripping
+    every quote also ate the closing one of a quoted key: "no alert with key '0")."""
+    if len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+        return message[1:-1]
+    return message
 
 
 def to_api_error(exc: BaseException) -> ApiError:
@@ -131,7 +151,11 @@ def error_response(exc: BaseException, dvcqg: bool = False) -> Response:
     when the broker did not take the data, else the HTTP status."""
     error = to_api_error(exc)
     status = status_of(error)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, MethodNotAllowed):
+        headers = {"Allow": ", ".join(error.allow)}
     body: dict[str, Any] = {"error": {"code": error.code, "message": error.message,
                                       **error.extra}}
     if dvcqg:

@@ -6,6 +6,7 @@ sends the same ids and the dossiers service applies each message once."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -21,10 +22,11 @@ from services.contracts.inbound import (
     DvcqgSync,
     NativeDossierEvent,
 )
-from services.integrator.messages import FORMAT_HEADER, routing_key, single_unit
+from services.integrator.messages import FORMAT_HEADER, routing_key
 
 from .errors import BadRequest, ValidationFailed
-from .views import json_body
+from .schemas import DvcqgCall
+from .views import first_error, json_body
 
 MAX_EVENTS = 1000
 _NS = uuid.UUID("6f1c1d0e-5b0a-4c47-9a53-5e4f1c2b7a10")
@@ -36,19 +38,6 @@ _ENVELOPES: dict[str, tuple[str, type[BaseModel]]] = {
 
 def content_id(body: bytes) -> str:
     return str(uuid.uuid5(_NS, hashlib.sha256(body).hexdigest()))
-
-
-def where(prefix: str, error: Any) -> str:
-    path = prefix
-    for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-    return path
-
-
-def first_error(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
-    error = exc.errors()[0]
-    field = where(prefix, error)
-    return field, f"{field}: {error['msg']}"
 
 
 def message(body: bytes, fmt: str, unit: str | None) -> OutgoingMessage:
@@ -65,21 +54,45 @@ def dvcqg_message(raw: bytes) -> OutgoingMessage:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with service and data")
     service = body.get("service")
-    if service not in _ENVELOPES:
+    # isinstance first: `{} in dict` raises TypeError (unhashable), which was a 500.
+    if not isinstance(service, str) or service not in _ENVELOPES:
         raise ValidationFailed(
             f"service must be DongBoHoSoMC or CapNhatTienDoHoSoMC, got {service!r}",
             field="service")
-    fmt, envelope = _ENVELOPES[service]
-    try:
-        envelope.model_validate(body)
-    except ValidationError as exc:
-        field, text = first_error(exc)
-        raise ValidationFailed(text, field=field) from None
-    data = body["data"]
-    if not data:
+    if body.get("data") == []:
         raise ValidationFailed("data must hold at least one item", field="data")
-    unit = single_unit(data, "DonViXuLy") if fmt == FORMAT_DVCQG_SYNC else None
+    fmt, envelope = _ENVELOPES[service]
+    # The body /openapi.json documents (the same for both calls), then what the dossiers
+    # service reads of it: the first alone let e.g. any isUpdating through on progress calls.
+    for model in (DvcqgCall, envelope):
+        try:
+            model.model_validate(body)
+        except ValidationError as exc:
+            field, text = first_error(exc)
+            raise ValidationFailed(text, field=field) from None
+    data = body["data"]
+    unit = shared_unit(data) if fmt == FORMAT_DVCQG_SYNC else None
     return message(raw, fmt, unit)
+
+
+def shared_unit(data: list[dict[str, Any]]) -> str | None:
+    """The DonViXuLy every dossier of the call shares, for the routing key; else None (mixed).
+    Not the integrator kit's single_unit: it puts the values in a set, and a DonViXuLy that is
+    an object or a list (the dossiers service's to quarantine) made that a TypeError, a 500."""
+    units = [item.get("DonViXuLy") for item in data]
+    first = units[0] if units else None
+    if isinstance(first, str) and first and all(u == first for u in units):
+        return first
+    return None
+
+
+def integral(item: Any) -> Any:
+    """`4.0` as `4`: JSON Schema counts a number with no fraction as an integer, strict pydantic
+    does not. Only the top level: the native event is flat."""
+    if not isinstance(item, dict):
+        return item
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in item.items()}
 
 
 def event_messages(raw: bytes) -> list[OutgoingMessage]:
@@ -94,7 +107,11 @@ def event_messages(raw: bytes) -> list[OutgoingMessage]:
     out = []
     for i, item in enumerate(events):
         try:
-            event = NativeDossierEvent.model_validate(item)
+            # Strict, as /openapi.json documents the format: a flag is true or false, a status
+            # an integer. Lax validation took 0, "2" or a Unix time too, which the document
+            # does not allow; our own format has no legacy senders to humour (DVCQG does).
+            event = NativeDossierEvent.model_validate_json(json.dumps(integral(item)),
+                                                           strict=True)
         except ValidationError as exc:
             field, text = first_error(exc, f"events[{i}]")
             raise ValidationFailed(text, field=field, index=i) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from functools import cache
 from typing import Any
 
@@ -17,6 +16,8 @@ REF = "#/components/schemas/{model}"
 SECURITY_NOTE = ("Authorization: Bearer <token>, or ?access_token= on GET. Roles: viewer "
                  "(read), operator (read + operate), integrator (ingest), admin (all).")
 ERROR_NAMES = {status: cls.code for cls, status in STATUS.items()}
+# Answered by the web server (eventlet) itself, before any route, with an empty body.
+URI_TOO_LONG = {"description": "request line longer than the web server accepts (8 KiB)"}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +35,9 @@ def _error(status: int, components: dict[str, Any]) -> dict[str, Any]:
 def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": route.name, "summary": route.summary,
                           "tags": [route.tag]}
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-              for n in re.findall(r"\{(\w+)\}", route.path)]
+    params = [{"name": n, "in": "path", "required": True,
+               "schema": route.path_schemas.get(n, {"type": "string"})}
+              for n in route.path_params]
     params += [{"name": n, "in": "query", "required": False, "schema": s,
                 **({"description": d} if d else {})} for n, s, d in route.query]
     if route.name == "stream":
@@ -57,8 +59,11 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         statuses |= {429}
     if route.body is not None or route.query:
         statuses |= {400}
+    if route.body is not None:
+        statuses |= {413}  # every body has a size limit
     for status in sorted(statuses):
         responses[str(status)] = _error(status, components)
+    responses["414"] = URI_TOO_LONG
     op["responses"] = responses
     if route.permission is not None:
         op["security"] = [{"bearer": []}, {"access_token": []}]

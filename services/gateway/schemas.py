@@ -106,13 +106,18 @@ class QuarantineList(Page):
     items: list[QuarantinedItem]
 
 
+# No NUL: PostgreSQL text cannot hold it (and a JSON text never contains a raw one).
+NUL_FREE = r"^[^\x00]*$"
+
+
 class AckRequest(BaseModel):
-    by: str | None = Field(default=None, max_length=128,
+    by: str | None = Field(default=None, max_length=128, pattern=NUL_FREE,
                            description="who acknowledges; default: the token's name")
 
 
 class ReinjectRequest(BaseModel):
-    payload: str | None = Field(default=None, description="the fixed raw JSON, if any")
+    payload: str | None = Field(default=None, pattern=NUL_FREE,
+                                description="the fixed raw JSON, if any")
 
 
 class DvcqgCall(BaseModel):
@@ -120,8 +125,9 @@ class DvcqgCall(BaseModel):
 
     model_config = {"extra": "allow"}
     service: Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]
-    isUpdating: str | bool | None = None
-    data: list[dict[str, Any]]
+    # The portal's flags come as "True"/"False", true/false or 0/1.
+    isUpdating: str | bool | Literal[0, 1] | None = None
+    data: list[dict[str, Any]] = Field(min_length=1)
 
 
 class DvcqgAnswer(BaseModel):

@@ -168,7 +168,7 @@ class GatewayService(Observable):
 
     @api("reinject")
     def reinject(self, request: Request, id: str) -> Response:
-        if not id.isdigit():
+        if not (id.isascii() and id.isdigit()):
             raise ValidationFailed(f"quarantine id must be an integer, got {id!r}", field="id")
         payload = self._small_json(request).get("payload")
         if payload is not None and not isinstance(payload, str):

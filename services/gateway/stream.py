@@ -26,7 +26,8 @@ def last_event_id(request: Request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    # isascii too: isdigit() also takes other scripts' digits, which int() then reads.
+    if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed(f"Last-Event-ID must be a non-negative integer, got {raw!r}",
                                field="last_event_id")
     return int(raw)

@@ -86,10 +86,11 @@ def _dvcqg_message(
 
 def single_unit(data: Any, key: str) -> str | None:
     """The unit shared by every element of a DVCQG `data` list, else None (routed as mixed)."""
-    units = {item.get(key) for item in data if isinstance(item, Mapping)} if data else set()
-    if len(units) == 1:
-        (unit,) = units
-        return unit if isinstance(unit, str) and unit else None
+    # Only strings count (an object or a list there is the dossiers service's to quarantine,
+    # and cannot even go in a set).
+    values = [item.get(key) for item in data if isinstance(item, Mapping)] if data else []
+    if values and all(isinstance(v, str) and v == values[0] for v in values):
+        return str(values[0]) or None
     return None
 
 

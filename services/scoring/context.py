@@ -10,8 +10,10 @@ from services.contracts.scoring import ROLLING_30
 
 from .domain.periods import (
     month_key,
+    months_of,
     period_bounds,
     period_kind,
+    periods_of_month,
     quarter_key,
     rolling_window_days,
     year_key,
@@ -51,9 +53,9 @@ def check_period(period: str) -> None:
 
 
 def buckets_of(period: str, today: date) -> list[str]:
-    """The stored buckets whose sum is the period: itself, or the days of the window."""
+    """The stored buckets whose sum is the period: its months, or the days of the window."""
     check_period(period)
-    return rolling_window_days(today, ROLLING_DAYS) if period == ROLLING_30 else [period]
+    return rolling_window_days(today, ROLLING_DAYS) if period == ROLLING_30 else months_of(period)
 
 
 def bounds_of(period: str, today: date) -> tuple[date, date]:
@@ -70,19 +72,19 @@ def external_period(period: str, today: date) -> str:
 
 def live_keys_touched(bucket: str, ctx: ScoringContext) -> list[str]:
     """Live periods whose ranking a change in `bucket` moves."""
-    if bucket in ctx.live_periods():
-        return [bucket]
+    if period_kind(bucket) == "month":
+        return [p for p in periods_of_month(bucket) if p in ctx.live_periods()]
     if period_kind(bucket) == "day" and bucket in rolling_window_days(ctx.today, ROLLING_DAYS):
         return [ROLLING_30]
     return []
 
 
 def keys_touched(bucket: str, ctx: ScoringContext) -> list[str]:
-    """Periods whose change count a change in `bucket` moves: its month, quarter or year
-    (live or not: a past period's count invalidates cached previous-period ranks), or the
-    rolling window for a day inside it."""
-    if period_kind(bucket) != "day":
-        return [bucket]
+    """Periods whose change count a change in `bucket` moves: a month bucket's month, quarter
+    and year (live or not: a past period's count invalidates cached previous-period ranks), a
+    day bucket's rolling window when the day is inside it."""
+    if period_kind(bucket) == "month":
+        return list(periods_of_month(bucket))
     return live_keys_touched(bucket, ctx)
 
 

@@ -47,6 +47,8 @@ def parse(message: InboundMessage) -> list[Item]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [_whole(message, "malformed_json", f"body is not valid JSON: {exc}")]
     if fmt == FORMAT_NATIVE:
+        if _has_nul(body):
+            return [Item(None, message.body, rejected=_NUL)]
         return [_native(body, message.body)]
     if fmt == FORMAT_DVCQG_SYNC:
         return _batch(message, body, DvcqgSync, _sync_item)
@@ -113,7 +115,24 @@ def _batch(message: InboundMessage, body: Any, envelope: type[BaseModel],
     data: list[dict[str, Any]] = parsed.data  # type: ignore[attr-defined]
     if not data:
         return [_whole(message, "invalid_fields", "data is empty: no dossier to apply")]
-    return [item(i, entry) for i, entry in enumerate(data)]
+    return [Item(i, json.dumps(entry, ensure_ascii=False).encode(), rejected=_NUL)
+            if _has_nul(entry) else item(i, entry) for i, entry in enumerate(data)]
+
+
+# PostgreSQL text cannot hold U+0000 (JSON may spell it \u0000): refused here with a reason
+# rather than failing the database write and ending in a dead-letter queue.
+_NUL = Rejected("invalid_text", "a text field contains the NUL character (\\u0000), which "
+                "no dossier field may hold")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _sync_item(index: int, entry: Any) -> Item:

@@ -1,8 +1,9 @@
 """Period keys: the buckets a dossier's contribution is added to.
 
-A dossier lands in four buckets: its local day, month, quarter and year. Rolling windows are not
-stored; a 30-day window is the sum of the daily buckets that end on its last day, so it needs no
-sweeper and is exact on replay.
+A dossier lands in two buckets: its local day and month. Nothing else is stored: a quarter or a
+year is the sum of its months, a 30-day window the sum of the daily buckets that end on its last
+day, so they need no sweeper, are exact on replay, and a change writes two cells per counter
+instead of four.
 """
 
 from __future__ import annotations
@@ -53,9 +54,24 @@ def period_key(kind: str, d: date) -> str:
     return makers[kind](d)
 
 
-def bucket_keys(d: date) -> tuple[str, str, str, str]:
-    """Every bucket a dossier anchored on local date `d` counts in: day, month, quarter, year."""
-    return day_key(d), month_key(d), quarter_key(d), year_key(d)
+def bucket_keys(d: date) -> tuple[str, str]:
+    """Every bucket a dossier anchored on local date `d` counts in: its day and its month."""
+    return day_key(d), month_key(d)
+
+
+def months_of(key: str) -> list[str]:
+    """The month buckets whose sum is a month, quarter or year key, in order."""
+    kind = period_kind(key)
+    if kind not in ("month", "quarter", "year"):
+        raise ValueError(f"{key!r} is not a month, quarter or year")
+    first, last = period_bounds(key)
+    return [f"{first.year:04d}-{m:02d}" for m in range(first.month, last.month + 1)]
+
+
+def periods_of_month(month: str) -> tuple[str, str, str]:
+    """The month key itself, its quarter and its year: every period a month bucket is in."""
+    first, _ = period_bounds(month)
+    return month, quarter_key(first), year_key(first)
 
 
 def rolling_window_days(end_date: date, days: int = 30) -> list[str]:

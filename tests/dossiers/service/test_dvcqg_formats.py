@@ -16,6 +16,7 @@ from services.common.dependencies import TransactionalStore
 from services.common.tables import OutboxMessage, ProcessedMessage
 from services.contracts.inbound import FORMAT_DVCQG_PROGRESS, FORMAT_DVCQG_SYNC
 from services.dossiers.handlers import CONSUMER
+from tests.support import broker
 from tests.support.services import EventTap, wait_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -164,3 +165,25 @@ def test_a_progress_step_for_an_unknown_dossier_is_quarantined(dossiers: dict[st
     assert item["source_format"] == FORMAT_DVCQG_PROGRESS
     assert "H99.01-261005-9999" in item["reason"]
     assert json.loads(item["raw_payload"]) == body["data"][0]
+
+
+def test_a_nul_character_is_quarantined_with_a_reason_not_dead_lettered(
+        dossiers: dict[str, Any]) -> None:
+    # PostgreSQL text cannot hold U+0000: without the check, the write fails and the message
+    # ends in the DLQ instead of the quarantine an operator can read and re-inject.
+    tap, inbound, cfg = dossiers["tap"], dossiers["inbound"], dossiers["cfg"]
+    nul = dossier("H99.01-261005-1102", ChuHoSo="Phạm\u0000Dung")
+    inbound.send(sync(dossier("H99.01-261005-1101"), nul), fmt=FORMAT_DVCQG_SYNC)
+    native = {"dossier_code": "H99.01-261005-1103", "status": 2,
+              "status_at": "2026-10-05T08:00:00+07:00", "unit_code": "H99\u0000.01",
+              "procedure_code": "1.005342"}
+    inbound.send(native, message_id="native-with-nul\u0000")
+    wait_for(lambda: len(tap.of_type("inbound.quarantined")) >= 2, what="two quarantined items")
+    assert [e["dossier"]["dossier_code"] for e in tap.of_type("dossier.accepted")] == [
+        "H99.01-261005-1101"]
+    with ClusterRpcClient(uri=cfg["AMQP_URI"]) as rpc:
+        items = rpc.dossiers.list_quarantined()["items"]
+    assert sorted((i["item_index"] is None, i["reason_code"]) for i in items) == [
+        (False, "invalid_text"), (True, "invalid_text")]
+    assert all("NUL" in i["reason"] for i in items)
+    assert broker.queue_info(cfg["AMQP_URI"], "dossiers.inbound.dlq").get("messages", 0) == 0

@@ -22,7 +22,7 @@ from services.scoring.domain.periods import local_date
 ACCEPTED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 V1 = DossierFacts("D1", 1, "U1", "P1", status=2, channel=2, accepted_at=ACCEPTED,
                   deadline_state="within", digitised=True)
-BUCKETS = ("2026-11-02", "2026-11", "2026-Q4", "2026")
+BUCKETS = ("2026-11-02", "2026-11")
 
 
 def run(*snapshots: DossierFacts) -> tuple[ContributionLedger, CounterStore]:
@@ -41,7 +41,7 @@ def test_counters_apply_delta_drops_zeros() -> None:
     assert c["missing"] == 0 and c.value("distinct:paid_online_procedure") == 0
 
 
-def test_one_snapshot_lands_in_its_four_buckets() -> None:
+def test_one_snapshot_lands_in_its_day_and_month_buckets() -> None:
     _, store = run(V1)
     assert {bucket for _, bucket in store.cells} == set(BUCKETS)
     month = store.get("U1", "2026-11")
@@ -82,7 +82,7 @@ def test_reordered_delivery_ends_at_the_highest_version() -> None:
     _, in_order = run(V1, v2, v3)
     _, shuffled = run(v3, V1, v2, v3)
     assert in_order.cells == shuffled.cells
-    assert shuffled.get("U1", "2026")["closed_on_time"] == 1
+    assert shuffled.get("U1", "2026-11")["closed_on_time"] == 1
 
 
 def test_unit_and_date_change_moves_the_whole_contribution() -> None:
@@ -91,8 +91,8 @@ def test_unit_and_date_change_moves_the_whole_contribution() -> None:
     assert all(d.unit_code == "U1" for d in deltas)
     _, store = run(V1, moved)
     assert store.units() == {"U2"}
-    assert {bucket for _, bucket in store.cells} == {"2026-12-12", "2026-12", "2026-Q4", "2026"}
-    assert store.get("U2", "2026-Q4")["received"] == 1
+    assert {bucket for _, bucket in store.cells} == {"2026-12-12", "2026-12"}
+    assert store.get("U2", "2026-12")["received"] == 1
 
 
 def test_rolling_window_sums_daily_buckets() -> None:
@@ -111,7 +111,7 @@ def test_ledger_entry_round_trips_as_a_row() -> None:
     assert row["buckets"] == list(BUCKETS) and row["contribution"]["digitised"] == 1
     assert LedgerEntry.from_row(row) == entry
     assert diff(entry, LedgerEntry.from_row(row)) == []
-    assert diff(None, entry)[0] == BucketDelta("U1", "2026", dict(entry.contribution))
+    assert diff(None, entry)[0] == BucketDelta("U1", "2026-11", dict(entry.contribution))
 
 
 def test_dossier_without_any_date_is_counted_nowhere() -> None:

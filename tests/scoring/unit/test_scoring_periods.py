@@ -13,7 +13,7 @@ from services.scoring.domain.periods import (
 
 
 def test_bucket_keys_of_a_local_date() -> None:
-    assert bucket_keys(date(2026, 11, 22)) == ("2026-11-22", "2026-11", "2026-Q4", "2026")
+    assert bucket_keys(date(2026, 11, 22)) == ("2026-11-22", "2026-11")
     assert [period_key("quarter", date(2026, m, 1)) for m in (1, 3, 4, 7, 10)] == [
         "2026-Q1", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
 
