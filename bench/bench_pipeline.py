@@ -37,6 +37,7 @@ from pipeline_runs import QUEUES, Sampler, max_run, wait_idle
 from pipeline_traffic import CLOCK_START, Catalogue, Probes, load_events
 
 from services.integrator import native_message
+from services.scoring.service import DEFAULT_RANKING_INTERVAL
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--baseline-messages", type=int, default=None, help="default: --events")
     p.add_argument("--rate", type=float, default=300, help="events/s of the latency run")
     p.add_argument("--duration", type=float, default=30, help="seconds of each latency run")
+    p.add_argument("--warmup", type=float, default=15,
+                   help="seconds of the same background load before the first probe")
     p.add_argument("--fast-ranking-interval", type=float, default=0.25,
                    help="a second latency run with this RANKING_INTERVAL (0: skip)")
     p.add_argument("--replay-dossiers", type=int, default=300000,
@@ -88,12 +91,15 @@ def latency_run(url: str, platform: Platform, args: argparse.Namespace, probes: 
     if reader.error:
         raise RuntimeError(f"SSE stream: {reader.error}")
     clock_origin = report.clock_origin
-    events = load_events(int(args.rate * (args.duration + 10)), args.seed + serial, serial)
+    events = load_events(int(args.rate * (args.duration + args.warmup + 10)), args.seed + serial,
+                         serial)
     stop, sent = threading.Event(), [0]
     load = threading.Thread(target=paced_load, args=(url, events, args.rate, stop, sent),
                             daemon=True)
     load.start()
-    time.sleep(2)  # let the load reach its pace before the first probe
+    # Probes start once the load has run a while: a fresh database has no statistics yet (the
+    # planner's first plans are for empty tables) and the ranker's caches are empty.
+    time.sleep(args.warmup)
 
     def now() -> datetime:
         # A minute behind the services' clocks, which started a little after clock_origin.
@@ -103,7 +109,7 @@ def latency_run(url: str, platform: Platform, args: argparse.Namespace, probes: 
     latencies, misses = probe_run(url, tracker, probes, now, args.duration)
     stop.set()
     load.join(10)
-    achieved = sent[0] / (time.monotonic() - started + 2)
+    achieved = sent[0] / (time.monotonic() - started + args.warmup)
     reader.stop()
     report.latency(label, latencies, misses, achieved, tracker.rankings)
 
@@ -112,8 +118,10 @@ def latency_phases(url: str, platform: Platform, args: argparse.Namespace, repor
                    sampler: Sampler) -> None:
     """At the default RANKING_INTERVAL, then (scoring restarted) at the short one."""
     probes = Probes(Catalogue())
-    phase = report.phase_start(platform, "latency 1s", sampler)
-    latency_run(url, platform, args, probes, 2_000_000, "RANKING_INTERVAL=1 (default)", report)
+    default = f"{DEFAULT_RANKING_INTERVAL:g}"
+    phase = report.phase_start(platform, f"latency {default}s", sampler)
+    latency_run(url, platform, args, probes, 2_000_000, f"RANKING_INTERVAL={default} (default)",
+                report)
     report.phase_end(platform, phase)
     settle(url, platform, report, args.settle_timeout)
     if args.fast_ranking_interval <= 0:

@@ -84,7 +84,8 @@ class Report:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"ParPulse pipeline benchmark: {os.cpu_count()} CPUs ({_cpu_model()}), "
               f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, load average {load}")
-        print(f"  events/run {args.events}, latency run {args.rate:g}/s for {args.duration:g}s, "
+        print(f"  events/run {args.events}, latency run {args.rate:g}/s for {args.duration:g}s "
+              f"after {args.warmup:g}s of the same load, "
               f"MAX_WORKERS {args.max_workers}, replay ~{args.replay_seconds:g}s (at most "
               f"{args.replay_dossiers} dossiers)")
 

@@ -15,7 +15,7 @@ from pipeline_procs import Platform
 from services.integrator import InboundPublisher, OutboundMessage
 
 INBOUND, SCORING_Q = "dossiers.inbound", "scoring.dossier-events"
-QUEUES = (INBOUND, SCORING_Q, "notifications.dossier-events", "gateway.events")
+QUEUES = (INBOUND, SCORING_Q, "notifications.dossier-events", "gateway.events", "gateway.live")
 OUTBOXES = ("dossiers", "scoring", "notifications")
 
 
@@ -23,7 +23,8 @@ class Sampler(threading.Thread):
     """Every `every` seconds: ready messages per queue, outbox backlogs, consume rates."""
 
     HEADER = (f"{'t(s)':>6} {'phase':<12} {'q:inbound':>9} {'q:scoring':>9} {'q:notif':>8} "
-              f"{'q:gw':>6} {'ob:dos':>7} {'ob:sco':>7} {'ob:not':>7} {'dos/s':>7} {'sco/s':>7}")
+              f"{'q:gw':>6} {'q:live':>6} {'ob:dos':>7} {'ob:sco':>7} {'ob:not':>7} "
+              f"{'dos/s':>7} {'sco/s':>7}")
 
     def __init__(self, url: str, platform: Platform, every: float = 2.0) -> None:
         super().__init__(daemon=True, name="sampler")
@@ -50,7 +51,7 @@ class Sampler(threading.Thread):
                     if last else (0.0, 0.0)
                 last = (now, d, c)
                 cells = " ".join(f"{'-' if r is None else r:>{w}}"
-                                 for r, w in zip(ready, (9, 9, 8, 6), strict=True))
+                                 for r, w in zip(ready, (9, 9, 8, 6, 6), strict=True))
                 obs = " ".join(f"{s.backlog.get(o, 0):>7.0f}" for o in OUTBOXES)
                 row = (f"{now - self.started:>6.0f} {self.phase:<12} {cells} {obs} "
                        f"{rates[0]:>7.0f} {rates[1]:>7.0f}")

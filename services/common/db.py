@@ -26,6 +26,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def upsert_many(session: Any, stmt: Any, rows: list[dict[str, Any]], key: Any) -> None:
+    """Run an `INSERT ... ON CONFLICT` for many rows as multi-row statements.
+
+    SQLAlchemy batches an executemany INSERT into multi-row VALUES, but an ON CONFLICT one only
+    when it has RETURNING (sqlalchemy#13130); without, every row is a statement of its own, and
+    the database parses and plans each. `key` is the column returned (and ignored)."""
+    if rows:
+        session.execute(stmt.returning(key), rows).close()
+
+
 def table_of(model: type[Base]) -> Table:
     """A model's Table, typed as one, for Core statements on the hot paths (no ORM objects)."""
     table = model.__table__

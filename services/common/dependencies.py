@@ -122,8 +122,9 @@ class TransactionalStore(DependencyProvider):
                 published = 0
                 eventlet.sleep(1.0)
             # Green threads switch only on I/O, so a commit cannot slip in between the check
-            # of _dirty and the wait.
-            if published == 0 and not self._dirty and not self._stopped:
+            # of _dirty and the wait. A short batch means nothing else was pending: wait for
+            # the next commit instead of a pass that would find nothing.
+            if published < self.relay.batch_size and not self._dirty and not self._stopped:
                 self._wake = GreenEvent()
                 with eventlet.Timeout(self.relay_interval, False):
                     self._wake.wait()

@@ -40,7 +40,7 @@ class OutboxRelay:
         self._sessions = sessions
         self._publisher = publisher
         self._service = service
-        self._batch_size = batch_size
+        self.batch_size = batch_size
         self._keep_sent = keep_sent
 
     def relay_once(self) -> int:
@@ -52,7 +52,7 @@ class OutboxRelay:
                        table.c.message_type, table.c.body, table.c.headers)
                 .where(table.c.sent_at.is_(None))
                 .order_by(table.c.id)
-                .limit(self._batch_size)
+                .limit(self.batch_size)
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ CONSUMER_QUEUES = (
     "scoring.dossier-events",
     "notifications.dossier-events",
     "gateway.events",
+    "gateway.live",
 )
 DEAD_LETTER_TAP = "notifications.dead-letters"
 

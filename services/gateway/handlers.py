@@ -85,9 +85,15 @@ def emit_kpis(uow: GatewayUnitOfWork, now: datetime, logged_at: datetime) -> boo
     """Append a kpi stream event if dossier events arrived since the last one (one replica
     wins the claim). `now` is the service clock's; `logged_at` the real time, for pruning."""
     with uow:
-        if not uow.views.claim_kpi_dirty(logged_at):
+        marks, published = uow.views.kpi_marks()
+        if marks == published:
             return False
-        uow.views.append_stream("kpi", kpis(uow.views, now), logged_at)
+        # Computed before the claim, with nothing locked: what changes meanwhile raises the
+        # count past `marks`, and the next pass publishes it.
+        figures = kpis(uow.views, now)
+        if not uow.views.claim_kpi_publication(marks, logged_at):
+            return False
+        uow.views.append_stream("kpi", figures, logged_at)
         uow.commit()
     return True
 

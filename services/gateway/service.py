@@ -27,8 +27,12 @@ from .dependencies import (
 from .entrypoint import api, caller_of
 from .errors import NotFound, ValidationFailed
 
+# Two queues, so that rankings and alerts for the live stream never wait behind a backlog of
+# dossier events (which only feed the KPI counters).
 EVENTS_QUEUE = "gateway.events"
-ROUTING_KEYS = ["scoring.ranking_changed", "dossier.#", "notification.#"]
+ROUTING_KEYS = ["dossier.#"]
+LIVE_QUEUE = "gateway.live"
+LIVE_ROUTING_KEYS = ["scoring.ranking_changed", "notification.#"]
 
 
 class GatewayService(Observable):
@@ -46,6 +50,13 @@ class GatewayService(Observable):
 
     @reliable_consume(EVENTS_QUEUE, events_exchange, ROUTING_KEYS, service="gateway")
     def on_events(self, messages: list[InboundMessage]) -> list[str]:
+        return self._read_model(messages)
+
+    @reliable_consume(LIVE_QUEUE, events_exchange, LIVE_ROUTING_KEYS, service="gateway")
+    def on_live_events(self, messages: list[InboundMessage]) -> list[str]:
+        return self._read_model(messages)
+
+    def _read_model(self, messages: list[InboundMessage]) -> list[str]:
         outcomes = handlers.handle_events(self.db.uow(), messages, datetime.now(UTC))
         if "streamed" in outcomes:
             self.hub.notify()

@@ -119,9 +119,11 @@ def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
             # A new day slides the rolling window and may start a month: re-rank everything.
             mark_all_live_dirty(uow, ctx)
         seen = uow.scores.claim_dirty(limit)
+        if cache is not None and seen:
+            cache.begin(uow.scores)
         for level, period, _ in seen:
             if period in ctx.live_periods():
-                inputs = LevelInputs(uow.scores, ctx, level, period)
+                inputs = LevelInputs(uow.scores, ctx, level, period, cache)
                 for scheme in ctx.schemes.values():
                     if publish_if_changed(uow, ctx, scheme, level, period, now, inputs,
                                           cache):

@@ -33,25 +33,59 @@ class RankingCache:
     def __init__(self) -> None:
         self.previous: dict[Key, tuple[int, dict[str, int | None]]] = {}
         self.last: dict[Key, Snapshot | None] = {}
+        self.closed: dict[Key, dict[str, int | None]] = {}  # closed periods never change
+        self.months: dict[Key, tuple[int, dict[str, Counters]]] = {}
+        # What the database said at the start of the current pass (RankingCache.begin).
+        self.versions: dict[Key, int] = {}
+        self.changes: dict[tuple[str, str], int] = {}
+        self.closed_keys: set[Key] = set()
+
+    def month(self, repo: ScoringRepository, level: str, month: str,
+              units: list[str]) -> dict[str, Counters]:
+        """The counters of a level's units in one month bucket, read only when the month's
+        change count moved since they were (or a unit is missing: a new unit this period)."""
+        key = ("", level, month)
+        marker = self.changes.get((level, month), 0)
+        kept = self.months.get(key)
+        if kept is None or kept[0] != marker or not set(units) <= kept[1].keys():
+            kept = (marker, repo.counters(units, [month]))
+            self.months[key] = kept
+        return kept[1]
+
+    def begin(self, repo: ScoringRepository) -> None:
+        """Read, in three queries, what this pass checks its entries against. The pass holds
+        the ranker's lock: no other replica publishes a ranking until it commits."""
+        self.versions, self.changes, self.closed_keys = repo.pass_state()
 
     def last_snapshot(self, repo: ScoringRepository, key: Key) -> Snapshot | None:
-        version = repo.last_version(*key)
+        version = self.versions.get(key)
         cached = self.last.get(key)
         if version is None or (cached is not None and cached[0] == version):
             return None if version is None else cached
         self.last[key] = repo.last_snapshot(*key)
         return self.last[key]
 
+    def published(self, key: Key, version: int, entries: list[dict[str, Any]]) -> None:
+        self.last[key] = (version, entries)
+        self.versions[key] = version
+
 
 class LevelInputs:
     """Counters and external inputs of every unit of one level for one period, read once and
-    scored with every scheme."""
+    scored with every scheme. With a cache, a quarter or a year is summed from its months'
+    counters, each read once and kept while its change count stands: a pass that ranks the
+    month, the quarter and the year reads the current month once and the others not at all."""
 
     def __init__(self, repo: ScoringRepository, ctx: ScoringContext, level: str,
-                 period: str) -> None:
+                 period: str, cache: RankingCache | None = None) -> None:
         self.units = units_of(ctx, level, period)
         buckets = buckets_of(period, ctx.today)
-        self.counters: dict[str, Counters] = repo.counters(self.units, buckets)
+        if cache is None or period == ROLLING_30:
+            self.counters: dict[str, Counters] = repo.counters(self.units, buckets)
+        else:
+            months = [cache.month(repo, level, m, self.units) for m in buckets]
+            self.counters = {u: Counters.summed(m.get(u, {}) for m in months)
+                             for u in self.units}
         self.external = repo.external(self.units, external_period(period, ctx.today))
 
     def scorecards(self, scheme: Scheme) -> dict[str, Scorecard]:
@@ -70,14 +104,19 @@ def _previous_period_ranks(repo: ScoringRepository, ctx: ScoringContext, scheme:
     if period == ROLLING_30:
         return {}
     before = previous_period(period)
-    closed = repo.closed(scheme.key, level, before)
-    if closed is not None:
-        return _ranks(closed)
     key = (scheme.key, level, before)
-    marker = repo.changes_of(level, before) if cache is not None else 0
+    if cache is None:
+        closed = repo.closed(*key)
+        if closed is not None:
+            return _ranks(closed)
+    elif key in cache.closed_keys:
+        if key not in cache.closed:
+            cache.closed[key] = _ranks(repo.closed(*key) or [])
+        return cache.closed[key]
+    marker = cache.changes.get((level, before), 0) if cache is not None else 0
     if cache is not None and key in cache.previous and cache.previous[key][0] == marker:
         return cache.previous[key][1]
-    cards = LevelInputs(repo, ctx, level, before).scorecards(scheme)
+    cards = LevelInputs(repo, ctx, level, before, cache).scorecards(scheme)
     ranks = {e.unit_code: e.rank for e in rank((u, c.score_100) for u, c in cards.items())}
     if cache is not None:
         cache.previous[key] = (marker, ranks)
@@ -93,7 +132,7 @@ def compute_ranking(repo: ScoringRepository, ctx: ScoringContext, scheme: Scheme
                     cache: RankingCache | None = None) -> list[RankingEntry]:
     """The ranking of one level for one period now, with rank changes against the last
     published snapshot (`last`, read when not given) and against the previous period."""
-    inputs = inputs or LevelInputs(repo, ctx, level, period)
+    inputs = inputs or LevelInputs(repo, ctx, level, period, cache)
     cards = inputs.scorecards(scheme)
     ranked = rank(((u, c.score_100) for u, c in cards.items()), scheme.bands)
     if last is _UNREAD:
@@ -135,7 +174,7 @@ def publish_if_changed(uow: ScoringUnitOfWork, ctx: ScoringContext, scheme: Sche
     version = 1 if last is None else last[0] + 1
     repo.add_snapshot(scheme.key, level, period, version, dumped, now)
     if cache is not None:
-        cache.last[key] = (version, dumped)
+        cache.published(key, version, dumped)
     event = RankingChanged(scheme=scheme.key, level=level, period=period, as_of=ctx.today,
                            version=version, entries=entries)
     uow.emit(event)

@@ -6,24 +6,31 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.db import table_of
+from services.common.db import table_of, upsert_many
 from services.contracts.dossiers import DossierSnapshot
 
 from .orm import DossierKpiRow, FlagRow, RankingRow, StreamEventRow
 
-KPI_DIRTY = "kpi_dirty"
+_FLAGS = table_of(FlagRow)
+
+# KPI coalescing: consumers count dossier changes in KPI_MARKS; the replica that publishes a kpi
+# event records the count it computed from in KPI_PUBLISHED. No lock is held while the KPIs are
+# computed, and a change counted after that is published by the next pass.
+KPI_MARKS = "kpi_marks"
+KPI_PUBLISHED = "kpi_published"
 STREAM_LOCK = "stream_lock"
 
 
 class GatewayRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._stream_locked = False  # the stream lock, once taken, is held to the commit
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._stream: list[dict[str, Any]] = []
 
     # -- rankings -------------------------------------------------------------------------
 
@@ -87,10 +94,10 @@ class GatewayRepository:
         table = table_of(DossierKpiRow)
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table)
-        self.session.execute(stmt.on_conflict_do_update(
+        upsert_many(self.session, stmt.on_conflict_do_update(
             index_elements=["dossier_code"],
             set_={k: stmt.excluded[k] for k in rows[0] if k != "dossier_code"},
-            where=stmt.excluded.version > table.c.version), rows)
+            where=stmt.excluded.version > table.c.version), rows, table.c.dossier_code)
 
     def count_accepted(self, start: datetime, end: datetime) -> int:
         q = select(func.count()).select_from(DossierKpiRow).where(
@@ -120,30 +127,42 @@ class GatewayRepository:
         return row
 
     def mark_kpi_dirty(self, now: datetime) -> None:
-        # Conditional, so that while the flag is already set concurrent writers take no lock.
-        result = self.session.execute(
-            update(FlagRow).where(FlagRow.name == KPI_DIRTY, FlagRow.value == 0)
-            .values(value=1, updated_at=now))
-        if not getattr(result, "rowcount", 0) and self.session.get(FlagRow, KPI_DIRTY) is None:
-            self.session.add(FlagRow(name=KPI_DIRTY, value=1, updated_at=now))
+        """Counts a change (last in a batch: the row stays locked only for the commit)."""
+        stmt = (postgresql if self._postgres else sqlite).insert(_FLAGS)
+        self.session.execute(stmt.values(name=KPI_MARKS, value=1, updated_at=now)
+                             .on_conflict_do_update(index_elements=["name"], set_={
+                                 "value": _FLAGS.c.value + 1, "updated_at": now}))
 
-    def claim_kpi_dirty(self, now: datetime) -> bool:
-        """True for exactly one replica per dirty period: the UPDATE is the claim."""
-        result = self.session.execute(
-            update(FlagRow).where(FlagRow.name == KPI_DIRTY, FlagRow.value == 1)
-            .values(value=0, updated_at=now))
-        return bool(getattr(result, "rowcount", 0))
+    def kpi_marks(self) -> tuple[int, int]:
+        """(changes counted, changes the last published kpi event was computed from)."""
+        found = {name: value for name, value in self.session.execute(
+            select(_FLAGS.c.name, _FLAGS.c.value).where(
+                _FLAGS.c.name.in_([KPI_MARKS, KPI_PUBLISHED])))}
+        return int(found.get(KPI_MARKS, 0)), int(found.get(KPI_PUBLISHED, 0))
+
+    def claim_kpi_publication(self, marks: int, now: datetime) -> bool:
+        """True for the one replica that publishes the KPIs of `marks` counted changes."""
+        stmt = (postgresql if self._postgres else sqlite).insert(_FLAGS)
+        result: Any = self.session.execute(
+            stmt.values(name=KPI_PUBLISHED, value=marks, updated_at=now).on_conflict_do_update(
+                index_elements=["name"], set_={"value": marks, "updated_at": now},
+                where=_FLAGS.c.value < marks))
+        return bool(result.rowcount)
 
     # -- stream log -----------------------------------------------------------------------
 
     def append_stream(self, kind: str, data: dict[str, Any], now: datetime) -> None:
-        """Append one stream event (written with the unit of work). The lock row serialises
-        writers until commit, so ids become visible in increasing order and a reader resuming
-        after id N never skips a row that commits later with a smaller id."""
-        if not self._stream_locked:
-            self._flag(STREAM_LOCK, now)
-            self._stream_locked = True
-        self.session.add(StreamEventRow(kind=kind, data=data, created_at=now))
+        """Append one stream event; written by `flush`, just before the commit."""
+        self._stream.append({"kind": kind, "data": data, "created_at": now})
+
+    def flush(self) -> None:
+        """The stream rows of this unit of work. The lock row serialises writers until commit,
+        so ids become visible in increasing order and a reader resuming after id N never skips
+        a row that commits later with a smaller id; taken last, it is held only for that."""
+        rows, self._stream = self._stream, []
+        if rows:
+            self._flag(STREAM_LOCK, rows[0]["created_at"])
+            self.session.execute(insert(table_of(StreamEventRow)), rows)
 
     def stream_after(self, last_id: int, limit: int = 500) -> list[StreamEventRow]:
         q = (select(StreamEventRow).where(StreamEventRow.id > last_id)

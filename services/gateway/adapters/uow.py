@@ -14,3 +14,7 @@ class GatewayUnitOfWork(UnitOfWork):
         super().__enter__()
         self.views = GatewayRepository(self.session)
         return self
+
+    def commit(self) -> None:
+        self.views.flush()
+        super().commit()

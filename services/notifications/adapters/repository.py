@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.db import table_of
+from services.common.db import table_of, upsert_many
 
 from ..domain.alerts import APOLOGY_KINDS, Alert, AlertKind, AlertState
 from ..domain.apology import ApologyDraft
@@ -141,8 +141,8 @@ class SqlAlertRepository(AlertRepository):
         # locked: batches and replicas handling the same dossier take turns on it, so what
         # they read of its alerts stays true until they commit.
         dialect = postgresql if self._postgres else sqlite
-        self.session.execute(dialect.insert(_VERSIONS).on_conflict_do_nothing(),
-                             [{"dossier_code": c, "version": 0} for c in codes])
+        upsert_many(self.session, dialect.insert(_VERSIONS).on_conflict_do_nothing(),
+                    [{"dossier_code": c, "version": 0} for c in codes], _VERSIONS.c.dossier_code)
         versions = select(_VERSIONS.c.dossier_code, _VERSIONS.c.version).where(
             _VERSIONS.c.dossier_code.in_(codes)).order_by(_VERSIONS.c.dossier_code)
         alerts = select(AlertRow).where(AlertRow.dossier_code.in_(codes)).order_by(AlertRow.id)
@@ -232,13 +232,17 @@ class SqlAlertRepository(AlertRepository):
         return [to_domain(r) for r in self.session.scalars(query)]
 
     def set_apology(self, key: str, draft: ApologyDraft) -> None:
-        row = self._added.get(key) or self._row(key)
+        added = self._added.get(key)
+        row = added or self._row(key)
         if row is None:
             raise KeyError(key)
         row.apology_subject = draft.subject
         row.apology_text = draft.body_text
         row.apology_new_due_at = draft.new_due_at
-        self.session.flush()
+        if added is None:
+            self.session.flush()
+        # A row added in this unit of work is written with the others at the commit: one
+        # multi-row insert for the batch's alerts instead of a flush per alert.
 
     def apology_for(self, dossier_code: str) -> StoredApology | None:
         row = self.session.scalars(

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.common.db import table_of
+from services.common.db import table_of, upsert_many
 
 from ..domain.counters import BucketDelta, Counters, LedgerEntry
 from .orm import ClosedPeriod, CounterCell, DirtyRanking, ExternalInput, LedgerRow, RankingSnapshot
@@ -25,6 +25,7 @@ Cells = dict[tuple[str, str], Counters]
 _LEDGER = table_of(LedgerRow)
 _COUNTERS = table_of(CounterCell)
 _DIRTY = table_of(DirtyRanking)
+_SNAPSHOTS = table_of(RankingSnapshot)
 # pg_try_advisory_xact_lock key of the ranker: any fixed 64-bit number unique to this use.
 _RANKER_LOCK = 0x7061727075_6C7365
 _DAY_MARK = "*day*"
@@ -57,15 +58,15 @@ class ScoringRepository(abc.ABC):
         """One more change for every (level, period) seen (after a replay)."""
 
     @abc.abstractmethod
-    def changes_of(self, level: str, period: str) -> int:
-        """How many changes (level, period) has seen: grows with every change."""
-
-    @abc.abstractmethod
     def lock_ranker(self) -> bool:
         """True for one caller at a time (across replicas) until its unit of work ends."""
 
     @abc.abstractmethod
-    def last_version(self, scheme: str, level: str, period: str) -> int | None: ...
+    def pass_state(self) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], int],
+                                  set[tuple[str, str, str]]]:
+        """In three queries, what a ranking pass checks its cache against: the last published
+        version of every ranking, the change count of every (level, period), and the closed
+        (scheme, level, period) keys."""
 
     @abc.abstractmethod
     def first_time_today(self, day: str) -> bool:
@@ -143,9 +144,9 @@ class SqlScoringRepository(ScoringRepository):
         if self._postgres:
             # Placeholder rows give two replicas racing on a new dossier a row to queue on;
             # version 0 reads as "no entry" and rolls back with a failed unit of work.
-            self.session.execute(self._insert(_LEDGER).on_conflict_do_nothing(), [
+            upsert_many(self.session, self._insert(_LEDGER).on_conflict_do_nothing(), [
                 {"dossier_code": c, "version": 0, "unit_code": "", "anchor_day": None,
-                 "buckets": [], "contribution": {}} for c in codes])
+                 "buckets": [], "contribution": {}} for c in codes], _LEDGER.c.dossier_code)
             query = query.with_for_update()
         for row in self.session.execute(query):
             if row.version:
@@ -163,9 +164,10 @@ class SqlScoringRepository(ScoringRepository):
         if not rows:
             return
         stmt = self._insert(_LEDGER)
-        self.session.execute(stmt.on_conflict_do_update(
+        upsert_many(self.session, stmt.on_conflict_do_update(
             index_elements=["dossier_code"],
-            set_={k: stmt.excluded[k] for k in rows[0] if k != "dossier_code"}), rows)
+            set_={k: stmt.excluded[k] for k in rows[0] if k != "dossier_code"}), rows,
+            _LEDGER.c.dossier_code)
 
     def add_deltas(self, deltas: Sequence[BucketDelta]) -> None:
         # One row per cell (a statement may not update a row twice), in key order.
@@ -179,9 +181,9 @@ class SqlScoringRepository(ScoringRepository):
         if not rows:
             return
         stmt = self._insert(_COUNTERS)
-        self.session.execute(stmt.on_conflict_do_update(
+        upsert_many(self.session, stmt.on_conflict_do_update(
             index_elements=["unit_code", "bucket", "name"],
-            set_={"value": _COUNTERS.c.value + stmt.excluded.value}), rows)
+            set_={"value": _COUNTERS.c.value + stmt.excluded.value}), rows, _COUNTERS.c.id)
 
     def mark_dirty(self, keys: Iterable[tuple[str, str]]) -> None:
         rows = [{"level": level, "period": period, "changes": 1, "ranked": 0}
@@ -189,17 +191,13 @@ class SqlScoringRepository(ScoringRepository):
         if not rows:
             return
         stmt = self._insert(_DIRTY)
-        self.session.execute(stmt.on_conflict_do_update(
-            index_elements=["level", "period"], set_={"changes": _DIRTY.c.changes + 1}), rows)
+        upsert_many(self.session, stmt.on_conflict_do_update(
+            index_elements=["level", "period"], set_={"changes": _DIRTY.c.changes + 1}), rows,
+            _DIRTY.c.level)
 
     def touch_all(self) -> None:
         self.session.execute(update(_DIRTY).where(_DIRTY.c.level != _DAY_MARK).values(
             changes=_DIRTY.c.changes + 1))
-
-    def changes_of(self, level: str, period: str) -> int:
-        found = self.session.scalar(select(_DIRTY.c.changes).where(
-            _DIRTY.c.level == level, _DIRTY.c.period == period))
-        return int(found or 0)
 
     def lock_ranker(self) -> bool:
         if not self._postgres:
@@ -207,11 +205,17 @@ class SqlScoringRepository(ScoringRepository):
         return bool(self.session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RANKER_LOCK}))
 
-    def last_version(self, scheme: str, level: str, period: str) -> int | None:
-        s = table_of(RankingSnapshot).c
-        found = self.session.scalar(select(func.max(s.version)).where(
-            s.scheme == scheme, s.level == level, s.period == period))
-        return None if found is None else int(found)
+    def pass_state(self) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], int],
+                                  set[tuple[str, str, str]]]:
+        s, d, c = _SNAPSHOTS.c, _DIRTY.c, table_of(ClosedPeriod).c
+        versions = {(scheme, level, period): int(v) for scheme, level, period, v in
+                    self.session.execute(select(s.scheme, s.level, s.period, func.max(s.version))
+                                         .group_by(s.scheme, s.level, s.period))}
+        changes = {(level, period): int(n) for level, period, n in self.session.execute(
+            select(d.level, d.period, d.changes).where(d.level != _DAY_MARK))}
+        closed = {(scheme, level, period) for scheme, level, period in
+                  self.session.execute(select(c.scheme, c.level, c.period))}
+        return versions, changes, closed
 
     def first_time_today(self, day: str) -> bool:
         # A row that never looks dirty (changes == ranked) records that the day was seen.
@@ -274,9 +278,14 @@ class SqlScoringRepository(ScoringRepository):
 
     def add_snapshot(self, scheme: str, level: str, period: str, version: int,
                      entries: list[dict[str, Any]], at: datetime) -> None:
-        self.session.add(RankingSnapshot(scheme=scheme, level=level, period=period,
-                                         version=version, entries=entries, published_at=at))
-        self.session.flush()
+        # Only the latest snapshot is ever read (to compare the next ranking with): older ones
+        # go, or a busy province would store a ranking per level and period every second.
+        s = _SNAPSHOTS.c
+        self.session.execute(insert(_SNAPSHOTS).values(
+            scheme=scheme, level=level, period=period, version=version, entries=entries,
+            published_at=at))
+        self.session.execute(delete(_SNAPSHOTS).where(
+            s.scheme == scheme, s.level == level, s.period == period, s.version < version))
 
     def closed(self, scheme: str, level: str, period: str) -> list[dict[str, Any]] | None:
         row = self.session.get(ClosedPeriod, (scheme, level, period))

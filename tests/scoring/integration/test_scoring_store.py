@@ -142,3 +142,36 @@ def test_scorecard_lists_the_dossiers_that_cost_points_by_page(database_url: str
     assert [(c.dossier_code, c.indicators) for c in card.costly] == [
         ("S-3", ["handled_on_time", "online_filing"]), ("S-4", ["online_filing"])]
     assert "synced_national" in card.not_measured
+
+
+def test_the_ranker_keeps_only_the_latest_snapshot_and_its_cache_follows_the_database(
+        database_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from services.scoring.adapters.orm import RankingSnapshot
+    from services.scoring.rankings import RankingCache
+
+    ctx, cache = scoring_context(), RankingCache()
+    with scoring_db(database_url) as new_uow:
+        handlers.rank_dirty(new_uow(), ctx, at(TODAY, 8), cache=cache)
+        # Each pass ranks one more department (a unit with a dossier gets a score): it moves.
+        for n in (1, 2, 3):
+            _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot(f"C-{n}", 1, f"H99.0{n}",
+                                                                    2))])
+            assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9), cache=cache) == 2 * 4
+        # A pass without the cache (another replica) publishes on top of what this one saw.
+        _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot("C-4", 1, "H99.04", 2))])
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 2 * 4
+        _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot("C-5", 1, "H99.05", 2))])
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9), cache=cache) == 2 * 4
+        with new_uow() as uow:
+            rows = uow.session.execute(
+                select(RankingSnapshot.version, func.count()).where(
+                    RankingSnapshot.scheme == "qd766", RankingSnapshot.level == "department",
+                    RankingSnapshot.period == "2026-11").group_by(RankingSnapshot.version)).all()
+        ranking = queries.get_ranking(new_uow(), ctx, "qd766", "department", "2026-11")
+    assert rows == [(6, 1)]  # six versions published, one row kept
+    assert ranking.version == 6
+    # The cached pass compared with the other replica's version 5 (where H99.04 was ranked),
+    # not with its own version 4 (where it was not).
+    assert [e.previous_rank for e in ranking.entries if e.unit_code == "H99.04"] != [None]
