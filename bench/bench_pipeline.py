@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pipeline_baseline
+import pipeline_metrics
 import pipeline_replay
 from pipeline_infra import Databases, QueueDepths, vhost
 from pipeline_latency import ProbeTracker, SseReader, paced_load, probe_run
@@ -106,12 +107,15 @@ def latency_run(url: str, platform: Platform, args: argparse.Namespace, probes: 
         return CLOCK_START + timedelta(seconds=time.monotonic() - clock_origin - 60)
 
     started = time.monotonic()
+    before = pipeline_metrics.scrape(platform.addresses())
     latencies, misses = probe_run(url, tracker, probes, now, args.duration)
+    during = pipeline_metrics.difference(pipeline_metrics.scrape(platform.addresses()), before)
     stop.set()
     load.join(10)
     achieved = sent[0] / (time.monotonic() - started + args.warmup)
     reader.stop()
     report.latency(label, latencies, misses, achieved, tracker.rankings)
+    report.breakdown(pipeline_metrics.describe(during))
 
 
 def latency_phases(url: str, platform: Platform, args: argparse.Namespace, report: Report,

@@ -138,6 +138,12 @@ class Report:
         print(f"    p50 {p50 * 1000:>6.0f} ms   p95 {p95 * 1000:>6.0f} ms   "
               f"p99 {p99 * 1000:>6.0f} ms   max {max(values, default=0) * 1000:.0f} ms")
 
+    def breakdown(self, lines: list[str]) -> None:
+        """The services' own timings over the same window (their Prometheus histograms)."""
+        print("    while probing, per consumer queue and for the ranking pass:")
+        for line in lines:
+            print(f"      {line}")
+
     def processes(self, platform: Platform) -> None:
         procs = [p for p in platform.procs if p.service in SERVICES]
         print("\n[4] CPU seconds per process and phase (wall seconds in brackets), peak RSS")

@@ -110,8 +110,11 @@ def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
 
     One replica ranks at a time (a transaction-scoped lock). The dirty marks are read, not
     locked: consumers keep counting while the pass runs, and a mark that grew meanwhile
-    stays dirty for the next pass, because only the count seen here is recorded as ranked."""
-    published = 0
+    stays dirty for the next pass, because only the count seen here is recorded as ranked.
+    Each (level, period) is ranked and committed in a transaction of its own, the month first,
+    so its rankings reach the dashboard while the longer periods are still being computed;
+    every such transaction takes the lock again, and the pass stops where it cannot."""
+    live = ctx.live_periods()
     with uow:
         if not uow.scores.lock_ranker():
             return 0  # another replica is ranking right now
@@ -119,20 +122,26 @@ def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
             # A new day slides the rolling window and may start a month: re-rank everything.
             mark_all_live_dirty(uow, ctx)
         seen = uow.scores.claim_dirty(limit)
-        if cache is not None and seen:
-            cache.begin(uow.scores)
-        for level, period, _ in seen:
-            if period in ctx.live_periods():
-                inputs = LevelInputs(uow.scores, ctx, level, period, cache)
-                for scheme in ctx.schemes.values():
-                    if publish_if_changed(uow, ctx, scheme, level, period, now, inputs,
-                                          cache):
-                        published += 1
-            # Periods no longer live (the month rolled over) are marked ranked and left alone.
-        # Last, so the rows consumers also write are locked only for the commit.
+        # Periods no longer live (the month rolled over) are marked ranked and left alone.
         for level, period, changes in seen:
-            uow.scores.set_ranked(level, period, changes)
+            if period not in live:
+                uow.scores.set_ranked(level, period, changes)
         uow.commit()
+    published = 0
+    for level, period, changes in sorted(
+            (s for s in seen if s[1] in live), key=lambda s: (live.index(s[1]), s[0])):
+        with uow:
+            if not uow.scores.lock_ranker():
+                break  # another replica took over; what is left stays dirty for it
+            if cache is not None:
+                cache.begin(uow.scores)
+            inputs = LevelInputs(uow.scores, ctx, level, period, cache)
+            for scheme in ctx.schemes.values():
+                if publish_if_changed(uow, ctx, scheme, level, period, now, inputs, cache):
+                    published += 1
+            # Last, so the row consumers also write is locked only for the commit.
+            uow.scores.set_ranked(level, period, changes)
+            uow.commit()
     return published
 
 

@@ -175,3 +175,50 @@ def test_the_ranker_keeps_only_the_latest_snapshot_and_its_cache_follows_the_dat
     # The cached pass compared with the other replica's version 5 (where H99.04 was ranked),
     # not with its own version 4 (where it was not).
     assert [e.previous_rank for e in ranking.entries if e.unit_code == "H99.04"] != [None]
+
+
+def test_a_pass_commits_each_level_and_period_the_month_first_and_stops_when_the_lock_goes(
+        database_url: str) -> None:
+    from services.contracts.scoring import RankingChanged
+    from services.scoring.adapters.repository import SqlScoringRepository
+
+    class Recording(ScoringUnitOfWork):
+        """Records each commit's rankings; loses the ranker's lock from the `lose_at`th try."""
+        commits: list[set[tuple[str, str]]] = []
+        tries = 0
+        lose_at = 0
+
+        def __enter__(self) -> Recording:
+            super().__enter__()
+            cls = type(self)
+            scores = self.scores
+            assert isinstance(scores, SqlScoringRepository)
+            real = scores.lock_ranker
+
+            def lock_ranker() -> bool:
+                cls.tries += 1
+                return real() and not (cls.lose_at and cls.tries >= cls.lose_at)
+
+            scores.lock_ranker = lock_ranker  # type: ignore[method-assign]
+            return self
+
+        def commit(self) -> None:
+            super().commit()
+            type(self).commits.append({(e.level, e.period) for e in self.last_committed
+                                       if isinstance(e, RankingChanged)})
+
+    ctx = scoring_context()
+    with scoring_db(database_url) as new_uow:
+        handlers.rank_dirty(new_uow(), ctx, at(TODAY, 8))
+        factory = new_uow()._sessions  # the same database, through the recording unit of work
+        _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot("G-1", 1, "H99.01", 2))])
+        assert handlers.rank_dirty(Recording(factory), ctx, at(TODAY, 9)) == 2 * 4
+        # The claim, then one commit per live period of the department level, month first,
+        # each with both schemes' rankings.
+        assert Recording.commits == [set()] + [{("department", p)} for p in ctx.live_periods()]
+        # Another replica takes the lock after the month: the rest stays dirty for it.
+        _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot("G-2", 1, "H99.02", 2))])
+        Recording.commits, Recording.tries, Recording.lose_at = [], 0, 3
+        assert handlers.rank_dirty(Recording(factory), ctx, at(TODAY, 9)) == 2
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 2 * 3
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 0
