@@ -38,7 +38,7 @@ from pipeline_runs import QUEUES, Sampler, max_run, wait_idle
 from pipeline_traffic import CLOCK_START, Catalogue, Probes, load_events
 
 from services.integrator import native_message
-from services.scoring.service import DEFAULT_RANKING_INTERVAL
+from services.scoring.rankings import DEFAULT_RANKING_INTERVAL
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,7 +85,7 @@ def settle(url: str, platform: Platform, report: Report, timeout: float) -> None
 
 def latency_run(url: str, platform: Platform, args: argparse.Namespace, probes: Probes,
                 serial: int, label: str, report: Report) -> None:
-    tracker = ProbeTracker(probes.units)
+    tracker = ProbeTracker(probes.units, CLOCK_START.strftime("%Y-%m"))
     reader = SseReader(platform.addresses("gateway")[0], tracker.on_ranking)
     reader.start()
     reader.connected.wait(10)
@@ -114,7 +114,7 @@ def latency_run(url: str, platform: Platform, args: argparse.Namespace, probes: 
     load.join(10)
     achieved = sent[0] / (time.monotonic() - started + args.warmup)
     reader.stop()
-    report.latency(label, latencies, misses, achieved, tracker.rankings)
+    report.latency(label, latencies, misses, achieved, tracker.rankings, tracker.gaps)
     report.breakdown(pipeline_metrics.describe(during))
 
 

@@ -4,10 +4,12 @@ stream, under a paced background load.
 Method. A probe is a new dossier accepted "now" in a commune the load never touches (see
 pipeline_traffic.Probes); it changes that commune's score. Every ~0.5 s, if no probe is
 outstanding, one is published (the clock starts before the publish call); the latency is the
-time until a `ranking` event of the commune level arrives on GET /api/v1/stream whose entry for
-that commune differs (score_100, total) from the last one seen. Only one probe is outstanding
-at a time, so a change is attributed to exactly one probe; a probe unanswered within the
-timeout counts as a miss (and as the timeout in the percentiles).
+time until a `ranking` event for the current month arrives on GET /api/v1/stream whose entry for
+that commune differs (score_100, total) from the last one seen (the month is what the dashboard
+opens on; the quarter, the year and rolling-30 are refreshed at most every
+RANKING_LONG_INTERVAL, and how often each really was is reported from the same stream). Only
+one probe is outstanding at a time, so a change is attributed to exactly one probe; a probe
+unanswered within the timeout counts as a miss (and as the timeout in the percentiles).
 """
 
 from __future__ import annotations
@@ -80,14 +82,18 @@ class SseReader(threading.Thread):
 class ProbeTracker:
     """Knows every probe commune's last signature seen on the stream and the outstanding probe."""
 
-    def __init__(self, units: list[str]) -> None:
+    def __init__(self, units: list[str], month: str) -> None:
         self.units = set(units)
+        self.month = month
         self.seen: dict[str, Signature] = {}
         self.lock = threading.Lock()
         self.answered = threading.Event()
         self.outstanding: tuple[str, float, Signature] | None = None
         self.latency: float | None = None
         self.rankings = 0
+        # Seconds between consecutive ranking events of one (scheme, level, period), by kind.
+        self.gaps: dict[str, list[float]] = {}
+        self._last_at: dict[tuple[str, str, str], float] = {}
 
     def arm(self, unit: str, published_at: float) -> None:
         with self.lock:
@@ -102,6 +108,13 @@ class ProbeTracker:
     def on_ranking(self, arrived: float, body: dict[str, Any]) -> None:
         with self.lock:
             self.rankings += 1
+            period = str(body.get("period"))
+            key = (str(body.get("scheme")), str(body.get("level")), period)
+            if key in self._last_at:
+                self.gaps.setdefault(period_kind(period), []).append(arrived - self._last_at[key])
+            self._last_at[key] = arrived
+            if period != self.month:
+                return
             for e in body.get("entries", ()):
                 unit = e.get("unit_code")
                 if unit not in self.units:
@@ -114,6 +127,12 @@ class ProbeTracker:
                     self.latency = arrived - out[1]
                     self.outstanding = None
                     self.answered.set()
+
+
+def period_kind(period: str) -> str:
+    if period.startswith("rolling"):
+        return "rolling-30"
+    return "quarter" if "Q" in period else "year" if len(period) == 4 else "month"
 
 
 def paced_load(url: str, events: list[dict[str, Any]], rate: float, stop: threading.Event,

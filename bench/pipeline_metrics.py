@@ -49,7 +49,8 @@ def scrape(addresses: list[str]) -> dict[Key, Histo]:
             if family.name not in HISTOGRAMS:
                 continue
             for s in family.samples:
-                where = " ".join(s.labels[k] for k in ("service", "queue") if k in s.labels)
+                where = " ".join(s.labels[k] for k in ("service", "queue", "periods")
+                                 if k in s.labels)
                 h = found[(family.name, where)]
                 if s.name.endswith("_count"):
                     h.count += s.value
@@ -73,7 +74,7 @@ def describe(histos: dict[Key, Histo]) -> list[str]:
             continue
         mean, p95 = h.total / h.count * 1000, h.quantile(0.95) * 1000
         if name == "parpulse_ranking_pass_seconds":
-            lines.append(f"ranking pass: {h.count:.0f} passes, mean {mean:.0f} ms, "
+            lines.append(f"ranking pass ({where}): {h.count:.0f} passes, mean {mean:.0f} ms, "
                          f"p95 <= {p95:.0f} ms")
             continue
         size = histos.get(("parpulse_consumer_batch_size", where))

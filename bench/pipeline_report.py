@@ -129,14 +129,17 @@ class Report:
               f"{r.inbound / r.dossiers_seconds:.0f}/s)")
 
     def latency(self, label: str, values: list[float], misses: int, achieved: float,
-                rankings: int) -> None:
+                rankings: int, gaps: dict[str, list[float]]) -> None:
         p50, p95, p99 = (percentile(values, p) for p in (50, 95, 99))
         self.p99[label] = p99
-        print(f"\n[3] publish -> ranking on SSE, {label}, background load {achieved:.0f} "
+        print(f"\n[3] publish -> month ranking on SSE, {label}, background load {achieved:.0f} "
               f"events/s: {len(values)} probes, {misses} unanswered within 5s, "
               f"{rankings} ranking events received")
         print(f"    p50 {p50 * 1000:>6.0f} ms   p95 {p95 * 1000:>6.0f} ms   "
               f"p99 {p99 * 1000:>6.0f} ms   max {max(values, default=0) * 1000:.0f} ms")
+        print("    seconds between updates of one ranking on the stream, p50 / p95: " + ", ".join(
+            f"{kind} {percentile(g, 50):.1f} / {percentile(g, 95):.1f}"
+            for kind, g in sorted(gaps.items())))
 
     def breakdown(self, lines: list[str]) -> None:
         """The services' own timings over the same window (their Prometheus histograms)."""
@@ -184,7 +187,7 @@ class Report:
             rows.append((f"sustained end to end, {label}", f">= {RATE_TARGET}/s",
                          (f"{r.rate:.0f}/s", r.rate >= RATE_TARGET and r.drained)))
         for label, p99 in self.p99.items():
-            rows.append((f"p99 publish->SSE at {self.args.rate:g}/s, {label}",
+            rows.append((f"p99 publish->month on SSE at {self.args.rate:g}/s, {label}",
                          f"< {P99_TARGET:g} s", (f"{p99:.2f} s", p99 < P99_TARGET)))
         rows.append(("replay", f">= {REPLAY_TARGET}/s",
                      (f"{self.replay_rate:.0f}/s", self.replay_rate >= REPLAY_TARGET)))

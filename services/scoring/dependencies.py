@@ -50,5 +50,5 @@ class RankingMemo(DependencyProvider):
         return self.cache
 
 
-__all__ = ["ProvinceData", "RankingMemo", "Schemes", "ServiceClock", "load_schemes_from_config",
-           "store"]
+__all__ = ["ProvinceData", "RankingMemo", "Schemes", "ServiceClock",
+           "load_schemes_from_config", "store"]

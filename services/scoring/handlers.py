@@ -104,20 +104,22 @@ def apply_snapshots(uow: ScoringUnitOfWork, snapshots: Sequence[DossierSnapshot]
 
 
 def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
-               limit: int = 64, cache: RankingCache | None = None) -> int:
+               limit: int = 64, cache: RankingCache | None = None,
+               periods: Sequence[str] | None = None) -> int:
     """Recompute the rankings of every dirty (level, period) for every scheme and publish
-    those that moved. Returns how many RankingChanged events were emitted.
+    those that moved; `periods`, when given, are the live periods this pass ranks (the others
+    stay dirty). Returns how many RankingChanged events were emitted.
 
-    One replica ranks at a time (a transaction-scoped lock). The dirty marks are read, not
-    locked: consumers keep counting while the pass runs, and a mark that grew meanwhile
-    stays dirty for the next pass, because only the count seen here is recorded as ranked.
     Each (level, period) is ranked and committed in a transaction of its own, the month first,
-    so its rankings reach the dashboard while the longer periods are still being computed;
-    every such transaction takes the lock again, and the pass stops where it cannot."""
+    so the month's rankings reach the dashboard while longer periods are being computed. That
+    transaction holds a lock per kind of period (month, quarter, year, rolling-30): one pass
+    at a time ranks a kind, across replicas, and a (level, period) whose lock is taken is left
+    dirty for the pass holding it. The dirty marks are read, not locked: consumers keep
+    counting while the pass runs, and a mark that grew meanwhile stays dirty for the next
+    pass, because only the count seen here is recorded as ranked."""
     live = ctx.live_periods()
+    wanted = live if periods is None else tuple(p for p in live if p in periods)
     with uow:
-        if not uow.scores.lock_ranker():
-            return 0  # another replica is ranking right now
         if uow.scores.first_time_today(ctx.today.isoformat()):
             # A new day slides the rolling window and may start a month: re-rank everything.
             mark_all_live_dirty(uow, ctx)
@@ -129,10 +131,10 @@ def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
         uow.commit()
     published = 0
     for level, period, changes in sorted(
-            (s for s in seen if s[1] in live), key=lambda s: (live.index(s[1]), s[0])):
+            (s for s in seen if s[1] in wanted), key=lambda s: (live.index(s[1]), s[0])):
         with uow:
-            if not uow.scores.lock_ranker():
-                break  # another replica took over; what is left stays dirty for it
+            if not uow.scores.lock_ranker(_PERIOD_KINDS[live.index(period)]):
+                continue  # another pass is ranking this kind of period right now
             if cache is not None:
                 cache.begin(uow.scores)
             inputs = LevelInputs(uow.scores, ctx, level, period, cache)
@@ -143,6 +145,10 @@ def rank_dirty(uow: ScoringUnitOfWork, ctx: ScoringContext, now: datetime,
             uow.scores.set_ranked(level, period, changes)
             uow.commit()
     return published
+
+
+# The kinds of live period, in the order of ScoringContext.live_periods.
+_PERIOD_KINDS = ("month", "quarter", "year", "rolling-30")
 
 
 def submit_external_input(uow: ScoringUnitOfWork, command: ExternalInputSubmitted,

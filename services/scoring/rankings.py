@@ -17,6 +17,11 @@ from .domain.ranking import rank
 from .domain.scheme import Scheme
 from .domain.scoring import Scorecard, score_unit
 
+# Seconds between ranking passes (RANKING_INTERVAL), and between those that also rank the
+# quarter, the year and rolling-30 (RANKING_LONG_INTERVAL): docs/scoring.md, docs/benchmarks.md.
+DEFAULT_RANKING_INTERVAL = 0.5
+DEFAULT_RANKING_LONG_INTERVAL = 2.0
+
 # Fields that depend on the previous snapshot itself; the rest decides whether anything changed.
 _RELATIVE = ("previous_rank", "change")
 

@@ -26,7 +26,7 @@ _LEDGER = table_of(LedgerRow)
 _COUNTERS = table_of(CounterCell)
 _DIRTY = table_of(DirtyRanking)
 _SNAPSHOTS = table_of(RankingSnapshot)
-# pg_try_advisory_xact_lock key of the ranker: any fixed 64-bit number unique to this use.
+# Seed of the ranker's advisory lock keys (one per kind of period): any fixed 64-bit number.
 _RANKER_LOCK = 0x7061727075_6C7365
 _DAY_MARK = "*day*"
 
@@ -58,8 +58,9 @@ class ScoringRepository(abc.ABC):
         """One more change for every (level, period) seen (after a replay)."""
 
     @abc.abstractmethod
-    def lock_ranker(self) -> bool:
-        """True for one caller at a time (across replicas) until its unit of work ends."""
+    def lock_ranker(self, kind: str) -> bool:
+        """True for one caller at a time per kind of period (across replicas and passes) until
+        its unit of work ends."""
 
     @abc.abstractmethod
     def pass_state(self) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], int],
@@ -199,11 +200,12 @@ class SqlScoringRepository(ScoringRepository):
         self.session.execute(update(_DIRTY).where(_DIRTY.c.level != _DAY_MARK).values(
             changes=_DIRTY.c.changes + 1))
 
-    def lock_ranker(self) -> bool:
+    def lock_ranker(self, kind: str) -> bool:
         if not self._postgres:
             return True  # SQLite: one writer at a time anyway
         return bool(self.session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RANKER_LOCK}))
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:kind, :seed))"),
+            {"kind": kind, "seed": _RANKER_LOCK}))
 
     def pass_state(self) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], int],
                                   set[tuple[str, str, str]]]:

@@ -177,16 +177,16 @@ def test_the_ranker_keeps_only_the_latest_snapshot_and_its_cache_follows_the_dat
     assert [e.previous_rank for e in ranking.entries if e.unit_code == "H99.04"] != [None]
 
 
-def test_a_pass_commits_each_level_and_period_the_month_first_and_stops_when_the_lock_goes(
+def test_a_pass_commits_each_level_and_period_the_month_first_and_skips_a_kind_locked_elsewhere(
         database_url: str) -> None:
     from services.contracts.scoring import RankingChanged
     from services.scoring.adapters.repository import SqlScoringRepository
 
     class Recording(ScoringUnitOfWork):
-        """Records each commit's rankings; loses the ranker's lock from the `lose_at`th try."""
+        """Records each commit's rankings; the ranker's lock is taken elsewhere for the kinds
+        of period in `taken`."""
         commits: list[set[tuple[str, str]]] = []
-        tries = 0
-        lose_at = 0
+        taken: set[str] = set()
 
         def __enter__(self) -> Recording:
             super().__enter__()
@@ -195,9 +195,8 @@ def test_a_pass_commits_each_level_and_period_the_month_first_and_stops_when_the
             assert isinstance(scores, SqlScoringRepository)
             real = scores.lock_ranker
 
-            def lock_ranker() -> bool:
-                cls.tries += 1
-                return real() and not (cls.lose_at and cls.tries >= cls.lose_at)
+            def lock_ranker(kind: str) -> bool:
+                return real(kind) and kind not in cls.taken
 
             scores.lock_ranker = lock_ranker  # type: ignore[method-assign]
             return self
@@ -216,9 +215,14 @@ def test_a_pass_commits_each_level_and_period_the_month_first_and_stops_when_the
         # The claim, then one commit per live period of the department level, month first,
         # each with both schemes' rankings.
         assert Recording.commits == [set()] + [{("department", p)} for p in ctx.live_periods()]
-        # Another replica takes the lock after the month: the rest stays dirty for it.
+        # Another pass is ranking the quarter and the year: they stay dirty for it.
         _deliver(new_uow, ctx, [DossierRevised(dossier=snapshot("G-2", 1, "H99.02", 2))])
-        Recording.commits, Recording.tries, Recording.lose_at = [], 0, 3
-        assert handlers.rank_dirty(Recording(factory), ctx, at(TODAY, 9)) == 2
-        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 2 * 3
+        Recording.commits, Recording.taken = [], {"quarter", "year"}
+        assert handlers.rank_dirty(Recording(factory), ctx, at(TODAY, 9)) == 2 * 2
+        assert Recording.commits == [set(), {("department", ctx.live_periods()[0])},
+                                     {("department", "rolling-30")}]
+        # A pass limited to some periods leaves the others dirty.
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9),
+                                   periods=ctx.live_periods()[1:2]) == 2
+        assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 2
         assert handlers.rank_dirty(new_uow(), ctx, at(TODAY, 9)) == 0
