@@ -26,6 +26,9 @@ DEFAULT_RANKING_LONG_INTERVAL = 2.0
 _RELATIVE = ("previous_rank", "change")
 
 Key = tuple[str, str, str]  # scheme, level, period
+# (scheme, period) pairs whose scorecards the cache keeps: the live and previous periods of
+# every scheme with room to spare.
+_MAX_CARD_PERIODS = 64
 Snapshot = tuple[int, list[dict[str, Any]]]  # version, entries
 
 
@@ -40,6 +43,9 @@ class RankingCache:
         self.last: dict[Key, Snapshot | None] = {}
         self.closed: dict[Key, dict[str, int | None]] = {}  # closed periods never change
         self.months: dict[Key, tuple[int, dict[str, Counters]]] = {}
+        # Scorecards by (scheme, period), then unit, with the inputs they were computed from.
+        self.cards: dict[tuple[str, str], dict[str, tuple[Counters, dict[str, float],
+                                                           Scorecard]]] = {}
         # What the database said at the start of the current pass (RankingCache.begin).
         self.versions: dict[Key, int] = {}
         self.changes: dict[tuple[str, str], int] = {}
@@ -56,6 +62,22 @@ class RankingCache:
             kept = (marker, repo.counters(units, [month]))
             self.months[key] = kept
         return kept[1]
+
+    def scorecard(self, scheme: Scheme, period: str, unit: str, counters: Counters,
+                  external: dict[str, float]) -> Scorecard:
+        """`score_unit`, computed again only when the unit's counters or inputs differ from
+        those of the card kept (scoring is pure: equal inputs, equal card)."""
+        kept = self.cards.get((scheme.key, period))
+        if kept is None:
+            if len(self.cards) >= _MAX_CARD_PERIODS:
+                self.cards.clear()  # past periods no longer ranked: start afresh
+            kept = self.cards[(scheme.key, period)] = {}
+        found = kept.get(unit)
+        if found is not None and found[0] == counters and found[1] == external:
+            return found[2]
+        card = score_unit(scheme, counters, external)
+        kept[unit] = (Counters(counters), dict(external), card)
+        return card
 
     def begin(self, repo: ScoringRepository) -> None:
         """Read, in three queries, what this pass checks its entries against. The pass holds
@@ -92,8 +114,13 @@ class LevelInputs:
             self.counters = {u: Counters.summed(m.get(u, {}) for m in months)
                              for u in self.units}
         self.external = repo.external(self.units, external_period(period, ctx.today))
+        self.period, self.cache = period, cache
 
     def scorecards(self, scheme: Scheme) -> dict[str, Scorecard]:
+        if self.cache is not None:
+            card = self.cache.scorecard
+            return {u: card(scheme, self.period, u, self.counters[u], self.external[u])
+                    for u in self.units}
         return {u: score_unit(scheme, self.counters[u], self.external[u]) for u in self.units}
 
 

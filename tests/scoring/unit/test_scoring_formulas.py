@@ -169,3 +169,24 @@ def test_qd766_scorecard_hand_computed() -> None:
     assert (r2(card.total), card.measured_max, card.max_points) == (72.63, 92, 100)
     assert r2(card.score_100) == 78.95  # 72.633 / 92 × 100
     assert card.band is not None and card.band.key == "fair"
+
+
+def test_the_rankers_card_cache_scores_again_only_when_inputs_differ() -> None:
+    from services.scoring.domain.counters import Counters
+    from services.scoring.rankings import RankingCache
+
+    cache = RankingCache()
+    counters = Counters(COUNTERS)
+    first = cache.scorecard(SMALL, "2026-11", "U1", counters, dict(EXTERNAL))
+    assert first == score_unit(SMALL, COUNTERS, EXTERNAL)
+    # Equal inputs in new objects: the same card, not scored again.
+    assert cache.scorecard(SMALL, "2026-11", "U1", Counters(COUNTERS), dict(EXTERNAL)) is first
+    # The caller's counters changing later does not change what the cache compares with.
+    counters.add({"online": -7})
+    moved = cache.scorecard(SMALL, "2026-11", "U1", counters, dict(EXTERNAL))
+    assert moved == score_unit(SMALL, counters, EXTERNAL) and moved != first
+    # Another input, another period or another unit: scored on its own.
+    other = cache.scorecard(SMALL, "2026-11", "U1", counters, {"b1": 0.9})
+    assert other == score_unit(SMALL, counters, {"b1": 0.9})
+    assert cache.scorecard(SMALL, "2026-10", "U1", Counters(COUNTERS), dict(EXTERNAL)) == first
+    assert cache.scorecard(SMALL, "2026-11", "U2", Counters(), {}) == score_unit(SMALL, {}, {})
