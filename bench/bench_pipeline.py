@@ -46,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--events", type=int, default=20000, help="events per maximum-rate run")
     p.add_argument("--baseline-messages", type=int, default=None, help="default: --events")
     p.add_argument("--rate", type=float, default=300, help="events/s of the latency run")
-    p.add_argument("--duration", type=float, default=30, help="seconds of each latency run")
+    p.add_argument("--duration", type=float, default=60, help="seconds of each latency run")
     p.add_argument("--warmup", type=float, default=15,
                    help="seconds of the same background load before the first probe")
     p.add_argument("--fast-ranking-interval", type=float, default=0.25,
