@@ -1,13 +1,13 @@
 """End to end: the four services as separate processes on RabbitMQ and PostgreSQL, measured
 against the raw broker in the same run.
 
-    python bench/bench_pipeline.py [--events 20000] [--rate 300] [--duration 30] ...
+    python bench/bench_pipeline.py [--events 20000] [--rate 300] [--duration 60] ...
 
 Phases, in this order: (1) raw pika baseline; (3) publish-to-SSE latency at a fixed rate with
 the default RANKING_INTERVAL, then a short one (run first, on a fresh pipeline); (2) the
 platform at maximum rate; (6) the same with two replicas of dossiers and scoring; (4) CPU and
 peak RSS per process, queue and outbox backlogs every 2 s throughout; (5) `parpulse replay`
-speed and memory. Everything runs in a vhost and databases of its own, dropped at the end;
+speed and memory over a generated province-year (1,000,000 dossiers of 10 events). Everything runs in a vhost and databases of its own, dropped at the end;
 every process it starts is stopped on exit.
 """
 
@@ -51,9 +51,10 @@ def parse_args() -> argparse.Namespace:
                    help="seconds of the same background load before the first probe")
     p.add_argument("--fast-ranking-interval", type=float, default=0.25,
                    help="a second latency run with this RANKING_INTERVAL (0: skip)")
-    p.add_argument("--replay-dossiers", type=int, default=300000,
-                   help="largest replay; the size is chosen to take about --replay-seconds")
-    p.add_argument("--replay-seconds", type=float, default=40)
+    p.add_argument("--replay-dossiers", type=int, default=pipeline_replay.YEAR_DOSSIERS,
+                   help="dossiers in the replayed history (default: a province-year)")
+    p.add_argument("--replay-events-per-dossier", type=int,
+                   default=pipeline_replay.YEAR_EVENTS_PER_DOSSIER)
     p.add_argument("--max-workers", type=int, default=10)
     p.add_argument("--drain-timeout", type=float, default=90,
                    help="seconds a maximum-rate run may take before it is cut short")
@@ -200,7 +201,8 @@ def main() -> int:
 
             if not args.skip_replay:
                 report.replay(pipeline_replay.run(workdir, dbs.create("replay"),
-                                                  args.replay_dossiers, args.replay_seconds,
+                                                  args.replay_dossiers,
+                                                  args.replay_events_per_dossier,
                                                   args.seed))
             report.summary()
             ok = True

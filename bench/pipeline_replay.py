@@ -64,24 +64,20 @@ def _replay(path: Path, database_url: str, log: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def run(workdir: Path, database_url: str, max_dossiers: int, budget_s: float,
+def run(workdir: Path, database_url: str, dossiers: int, events_per_dossier: int,
         seed: int) -> ReplayResult:
-    """A calibration replay of 2,000 dossiers sizes the measured one to about `budget_s`
-    seconds (at most `max_dossiers`), so the run stays bounded whatever the replay speed."""
+    """Replays `dossiers` dossiers of `events_per_dossier` events each (a province-year by
+    default: YEAR_DOSSIERS x YEAR_EVENTS_PER_DOSSIER), after a one-line file for the fixed
+    cost."""
     cat = Catalogue()
     log = workdir / "replay.log"
     with log.open("ab") as out:
         subprocess.run([str(BIN / "parpulse"), "migrate", "scoring", "--database-url",
                         database_url], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
     tiny, history = workdir / "history-1.jsonl", workdir / "history.jsonl"
-    write_history(tiny, 1, seed, cat)
+    write_history(tiny, 1, seed, cat, events_per_dossier)
     fixed, fixed_rss = _replay(tiny, database_url, log)
-    calibration = min(2000, max_dossiers)
-    events = write_history(history, calibration, seed, cat)
+    events = write_history(history, dossiers, seed, cat, events_per_dossier)
     seconds, rss = _replay(history, database_url, log)
-    per_dossier = max(1e-6, seconds - fixed) / calibration
-    dossiers = int(min(max_dossiers, max(calibration, (budget_s - fixed) / per_dossier)))
-    if dossiers > calibration:
-        events = write_history(history, dossiers, seed, cat)
-        seconds, rss = _replay(history, database_url, log)
+    history.unlink()
     return ReplayResult(dossiers, events, seconds, fixed, rss, fixed_rss)

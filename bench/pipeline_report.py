@@ -86,8 +86,8 @@ class Report:
               f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, load average {load}")
         print(f"  events/run {args.events}, latency run {args.rate:g}/s for {args.duration:g}s "
               f"after {args.warmup:g}s of the same load, "
-              f"MAX_WORKERS {args.max_workers}, replay ~{args.replay_seconds:g}s (at most "
-              f"{args.replay_dossiers} dossiers)")
+              f"MAX_WORKERS {args.max_workers}, replay of {args.replay_dossiers:,} dossiers x "
+              f"{args.replay_events_per_dossier} events")
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -173,13 +173,16 @@ class Report:
 
     def replay(self, r: ReplayResult) -> None:
         self.replay_rate = r.rate
-        secs, mb = r.year_estimate()
-        print(f"\n[5] parpulse replay: {r.events} dossier events ({r.dossiers} dossiers) in "
+        year = (r.dossiers, r.events) == (YEAR_DOSSIERS, YEAR_DOSSIERS * YEAR_EVENTS_PER_DOSSIER)
+        print(f"\n[5] parpulse replay{' of a province-year' if year else ''}: {r.events} dossier "
+              f"events ({r.dossiers} dossiers) in "
               f"{r.seconds:.1f}s, peak RSS {r.peak_rss_mb:.0f} MB")
         print(f"    {r.rate:>8.0f} events/s ({r.net_rate:.0f}/s net of the {r.fixed_seconds:.1f}s"
               f" fixed cost, {r.fixed_rss_mb:.0f} MB fixed RSS)")
-        print(f"    extrapolated linearly to a province-year ({YEAR_DOSSIERS:,} dossiers x "
-              f"{YEAR_EVENTS_PER_DOSSIER} events): ~{secs:.0f}s, ~{mb:.0f} MB (not measured)")
+        if not year:
+            secs, mb = r.year_estimate()
+            print(f"    extrapolated linearly to a province-year ({YEAR_DOSSIERS:,} dossiers x "
+                  f"{YEAR_EVENTS_PER_DOSSIER} events): ~{secs:.0f}s, ~{mb:.0f} MB (not measured)")
 
     def summary(self) -> None:
         rows: list[tuple[str, str, Any]] = []

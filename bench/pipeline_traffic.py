@@ -140,20 +140,24 @@ class Probes:
         return unit, body
 
 
-def write_history(path: Path, dossiers: int, seed: int, cat: Catalogue | None = None) -> int:
+def write_history(path: Path, dossiers: int, seed: int, cat: Catalogue | None = None,
+                  events_per_dossier: int = 0) -> int:
     """A year (2026) of dossier events as `parpulse replay` reads them: one JSON line per
-    event, each carrying the dossier's snapshot at that version. Returns the line count."""
+    event, each carrying the dossier's snapshot at that version. With `events_per_dossier`,
+    each dossier also moves between processing steps (status 4 again) until its history has
+    that many events. Returns the line count."""
     rng, cat = random.Random(seed), cat or Catalogue()
     lines = 0
     with path.open("w", encoding="utf-8") as out:
         for i in range(dossiers):
-            for doc in _history(rng, cat, i):
+            for doc in _history(rng, cat, i, events_per_dossier):
                 out.write(json.dumps(doc, separators=(",", ":")) + "\n")
                 lines += 1
     return lines
 
 
-def _history(rng: random.Random, cat: Catalogue, serial: int) -> Iterator[dict[str, Any]]:
+def _history(rng: random.Random, cat: Catalogue, serial: int,
+             events: int = 0) -> Iterator[dict[str, Any]]:
     unit, proc = cat.pick(rng)
     accepted = _working_instant(rng, date(2026, 1, 2), 360)
     due = _due(accepted, proc)
@@ -168,7 +172,9 @@ def _history(rng: random.Random, cat: Catalogue, serial: int) -> Iterator[dict[s
         "paid_online": rng.random() < 0.4 if proc.fee_bearing else None,
     }
     at = accepted
-    for status in _lifecycle(rng):
+    statuses = list(_lifecycle(rng))
+    statuses[1:1] = [4] * max(0, events - len(statuses))  # hand-offs between processing steps
+    for status in statuses:
         snap["version"] += 1
         snap["status"] = status
         if status == 9:
