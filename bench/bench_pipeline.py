@@ -7,8 +7,9 @@ Phases, in this order: (1) raw pika baseline; (3) publish-to-SSE latency at a fi
 the default RANKING_INTERVAL, then a short one (run first, on a fresh pipeline); (2) the
 platform at maximum rate; (6) the same with two replicas of dossiers and scoring; (4) CPU and
 peak RSS per process, queue and outbox backlogs every 2 s throughout; (5) `parpulse replay`
-speed and memory over a generated province-year (1,000,000 dossiers of 10 events). Everything runs in a vhost and databases of its own, dropped at the end;
-every process it starts is stopped on exit.
+speed and memory over a generated province-year (1,000,000 dossiers of 10 events).
+Everything runs in a vhost and databases of its own, dropped at the end; every process it
+starts is stopped on exit.
 """
 
 from __future__ import annotations
