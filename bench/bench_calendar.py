@@ -4,7 +4,7 @@ calendar, the table-driven calendar against the day-by-day reference, measured i
     python bench/bench_calendar.py [--cases 2000] [--rounds 5] [--seed 766]
 
 The reference is the original calendar and assessment kept in the tests
-(tests/common/unit/test_workcalendar_reference.py, tests/dossiers/unit/test_sla_reference.py).
+(tests/common/unit/workcalendar_reference.py, tests/dossiers/unit/sla_reference.py).
 Cases are dossiers as the dossiers service sees them: accepted in working hours of 2025-2026 with
 a demo procedure's statutory time, mostly open, some with a supplement pause, some paused or
 closed, assessed at some point up to a third past their statutory time. Each implementation runs
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.common.dependencies import load_province_context
 from services.common.workcalendar import WorkingCalendar
 from services.dossiers.domain.sla import Pause, SlaInput, StatutoryTime, TimeUnit, assess
-from tests.common.unit.test_workcalendar_reference import ReferenceCalendar
-from tests.dossiers.unit.test_sla_reference import reference_assess
+from tests.common.unit.workcalendar_reference import ReferenceCalendar
+from tests.dossiers.unit.sla_reference import reference_assess
 
 Case = tuple[SlaInput, datetime]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from services.common.calendar_data import load_calendar
 from services.common.workcalendar import CalendarRangeError, WorkingCalendar, WorkingHours
-from tests.common.unit.test_workcalendar_reference import ReferenceCalendar
+from tests.common.unit.workcalendar_reference import ReferenceCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NAIVE, AWARE = datetime(2025, 3, 18, 9), datetime(2025, 3, 18, 9, tzinfo=UTC)

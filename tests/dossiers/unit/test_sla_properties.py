@@ -21,8 +21,8 @@ from services.dossiers.domain.sla import (
 )
 from tests.common.unit.test_workcalendar_properties import BERLIN_CAL, result
 from tests.common.unit.test_workcalendar_properties import instants as calendar_instants
-from tests.common.unit.test_workcalendar_reference import ReferenceCalendar
-from tests.dossiers.unit.test_sla_reference import reference_assess, reference_compute_due
+from tests.common.unit.workcalendar_reference import ReferenceCalendar
+from tests.dossiers.unit.sla_reference import reference_assess, reference_compute_due
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = load_calendar()
@@ -199,7 +199,7 @@ def test_elapsed_plus_remaining_is_the_statutory_time(
         assert a.elapsed_working_minutes + a.remaining_working_minutes == half_days * 240
 
 
-# The current clock against the original one (test_sla_reference.py) on the day-by-day
+# The current clock against the original one (sla_reference.py) on the day-by-day
 # reference calendar: the same assessment field by field, or the same error, on any input.
 REAL_REF = ReferenceCalendar.like(CAL)
 BERLIN_REF = ReferenceCalendar.like(BERLIN_CAL)
