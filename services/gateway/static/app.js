@@ -202,12 +202,19 @@ function unitName(code, entry) {
   return fromEntry || fromMap || code;
 }
 
-// -- periods (the local date in Vietnam, whatever the browser's zone) --------------------
+// -- periods (the platform's local date in Vietnam, whatever the browser's zone) ---------
+
+// The platform's clock as its last KPIs gave it (a demo runs on a compressed clock that may be
+// in another month than the wall clock); the browser's until the first KPIs arrive.
+function platformNow() {
+  const at = S.kpis ? Date.parse(S.kpis.as_of) : NaN;
+  return Number.isNaN(at) ? new Date() : new Date(at);
+}
 
 function vnToday() {
   const parts = new Intl.DateTimeFormat("en-CA", {
     timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit",
-  }).formatToParts(new Date());
+  }).formatToParts(platformNow());
   const get = (type) => Number(parts.find((p) => p.type === type).value);
   return { y: get("year"), m: get("month") };
 }
@@ -286,6 +293,7 @@ async function loadKpis() {
   const body = await api("/api/v1/kpis");
   const newer = S.kpis && Date.parse(S.kpis.as_of) > Date.parse(body.as_of);
   if (!newer) S.kpis = body; // else the stream was faster
+  followClock();
   renderKpis();
 }
 
@@ -620,6 +628,7 @@ function onKpi(ev) {
   const data = parse(ev);
   if (!data) return;
   S.kpis = data;
+  followClock();
   renderKpis();
   touch();
 }
@@ -669,7 +678,12 @@ function watchdog() {
     setConn("reconnecting");
     scheduleReconnect();
   }
-  // The wall screen stays up for weeks: roll the period over at midnight, Vietnam time.
+  followClock();
+}
+
+// The wall screen stays up for weeks: roll the period over at midnight, Vietnam time, on the
+// platform's clock.
+function followClock() {
   const key = periodOptions().find((o) => o.kind === S.periodKind).key;
   if (key !== S.period) { renderPeriodSelect(); reloadPeriod(); }
 }

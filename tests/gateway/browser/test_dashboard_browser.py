@@ -187,3 +187,20 @@ def test_single_column_below_1100_pixels(page: Page) -> None:
     assert side["y"] + side["height"] <= main["y"]  # stacked: alerts above the rankings
     assert abs(main["width"] - side["width"]) < 1
     shot(page, "1000x800")
+
+
+def test_the_periods_follow_the_platforms_clock_not_the_browsers(page: Page,
+                                                                  stub: StubGateway) -> None:
+    # The stub's KPIs say 2026-11-12 (a demo's compressed clock may be months from today's
+    # date): the dashboard opens on that month and asks for its rankings.
+    expect(page.locator("#kpi-received")).to_have_text("1.284")
+    expect(page.locator("#period")).to_have_value("2026-11")
+    expect(page.locator("#period option[data-kind='month']")).to_have_text("Tháng 11/2026")
+    quarter = page.locator("#period option[data-kind='quarter']")
+    expect(quarter).to_have_attribute("value", "2026-Q4")
+    assert any("period=2026-11" in r for r in stub.requests if r.startswith("/api/v1/rankings"))
+    # The platform's clock moves into December: the page rolls over with it.
+    stub.push("kpi", {"as_of": "2026-12-01T08:00:00+07:00", "received_today": 3,
+                      "on_time_rate": None, "open_overdue": 0, "due_soon": 0, "open_total": 3})
+    expect(page.locator("#period")).to_have_value("2026-12")
+    expect(page.locator("#kpi-received")).to_have_text("3")
