@@ -80,8 +80,10 @@ class RankingCache:
         return card
 
     def begin(self, repo: ScoringRepository) -> None:
-        """Read, in three queries, what this pass checks its entries against. The pass holds
-        the ranker's lock: no other replica publishes a ranking until it commits."""
+        """Read, in three queries, what a ranking transaction checks its entries against;
+        called at the start of each. It holds the lock of its kind of period, so nothing else
+        publishes the rankings it reads; the two passes share this cache, and whichever read
+        last, what is read is the database's committed state."""
         self.versions, self.changes, self.closed_keys = repo.pass_state()
 
     def last_snapshot(self, repo: ScoringRepository, key: Key) -> Snapshot | None:

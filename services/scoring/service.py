@@ -14,13 +14,7 @@ from services.contracts.scoring import ExternalInputSubmitted
 
 from . import handlers, queries
 from .context import ScoringContext
-from .dependencies import (
-    ProvinceData,
-    RankingMemo,
-    Schemes,
-    ServiceClock,
-    store,
-)
+from .dependencies import ProvinceData, RankingMemo, Schemes, ServiceClock, store
 from .domain.periods import local_date
 from .metrics import RANKING_PASS_SECONDS
 from .rankings import DEFAULT_RANKING_INTERVAL, DEFAULT_RANKING_LONG_INTERVAL
