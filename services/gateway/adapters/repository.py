@@ -92,7 +92,7 @@ class GatewayRepository:
         if not rows:
             return
         table = table_of(DossierKpiRow)
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self._postgres else sqlite
         stmt = dialect.insert(table)
         upsert_many(self.session, stmt.on_conflict_do_update(
             index_elements=["dossier_code"],
