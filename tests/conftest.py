@@ -15,7 +15,7 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.support import broker, databases  # noqa: E402
+from tests.support import broker, databases, greenio  # noqa: E402
 
 AMQP_BASE = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672")
 PG_ADMIN = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -47,3 +47,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: "os.PathLike[str]") -
 def pg_url() -> Iterator[str]:
     with databases.postgres_database(PG_ADMIN) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def no_green_thread_left_on_a_closed_fd() -> Iterator[None]:
+    """Fails the test that leaves a green thread waiting on a file descriptor it closed, rather
+    than a later test that reuses the number (see tests/support/greenio.py)."""
+    yield
+    left = greenio.stale_listeners()
+    assert not left, "green threads still wait on closed sockets:\n" + "\n".join(left)

@@ -1,6 +1,12 @@
 """A TCP proxy between a service and the broker that can drop every connection, delay traffic
 and blackhole (accept and keep connections open, forward nothing). Green threads: the test
-process runs under eventlet."""
+process runs under eventlet.
+
+Each socket is closed only by the one green thread that reads it; everyone else shuts it down,
+which wakes that reader. eventlet is not told when a socket is closed under a waiting green
+thread: its listener would stay registered on the file descriptor, and the next non-green user
+of that number (a psycopg2 connection, a subprocess pipe) would fail with "Second simultaneous
+read on fileno N"."""
 
 from __future__ import annotations
 
@@ -35,10 +41,19 @@ class FaultyProxy:
         return f"{scheme}://{creds}@127.0.0.1:{self.port}/{path}"
 
     def _accept(self) -> None:
+        try:
+            self._accept_until_closed()
+        finally:
+            self.listener.close()
+
+    def _accept_until_closed(self) -> None:
         while not self._closed:
             try:
                 client, _ = self.listener.accept()
             except OSError:
+                return
+            if self._closed:
+                client.close()
                 return
             self.accepted += 1
             self._track(client)
@@ -50,7 +65,7 @@ class FaultyProxy:
                 server = socket.create_connection(self.upstream, timeout=5)
                 server.settimeout(None)
             except OSError:
-                self._close(client)
+                self._release(client)
                 continue
             self._track(server)
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
@@ -69,32 +84,36 @@ class FaultyProxy:
                 dst.sendall(data)
         except (OSError, EOFError):  # eventlet raises EOFError for a socket closed under recv
             pass
-        self._close(src)
-        self._close(dst)
+        self._shut(dst)  # wakes the pump reading dst, which closes it
+        self._release(src)
 
     def _swallow(self, client: socket.socket) -> None:
         with contextlib.suppress(OSError, EOFError):
             while client.recv(65536):
                 pass
-        self._close(client)
+        self._release(client)
 
     def _track(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.add(sock)
 
-    def _close(self, sock: socket.socket) -> None:
+    def _release(self, sock: socket.socket) -> None:
+        """Called by the socket's reader once it has stopped reading."""
         with self._lock:
             self._sockets.discard(sock)
+        self._shut(sock)
+        sock.close()
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            sock.close()
 
     def drop_all(self) -> None:
         with self._lock:
             sockets = list(self._sockets)
         for sock in sockets:
-            self._close(sock)
+            self._shut(sock)
 
     def blackhole(self) -> None:
         self.blackholed = True
@@ -108,6 +127,5 @@ class FaultyProxy:
 
     def close(self) -> None:
         self._closed = True
-        with contextlib.suppress(OSError):
-            self.listener.close()
+        self._shut(self.listener)  # wakes accept(); _accept closes the listener
         self.drop_all()
