@@ -8,12 +8,14 @@ same guarantee: a message counts as published only once the broker has confirmed
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import amqp
 import amqp.exceptions
+from amqp.method_framing import frame_writer
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,31 @@ def connection_params(uri: str) -> dict[str, Any]:
     }
 
 
+class CorkedWriter:
+    """Sits between py-amqp's frame writer and the socket. While corked, frames are collected
+    and leave in one write when uncorked: py-amqp writes each message on its own (one syscall,
+    one TCP segment for the broker to read, per message), which costs a relay of 500 rows more
+    than building them."""
+
+    def __init__(self, write: Callable[[Any], Any]) -> None:
+        self._write = write
+        self._held: list[bytes] | None = None
+
+    def write(self, data: Any) -> None:
+        if self._held is None:
+            self._write(data)
+        else:
+            self._held.append(bytes(data))  # py-amqp reuses its buffer for the next frame
+
+    def cork(self) -> None:
+        self._held = []
+
+    def uncork(self) -> None:
+        held, self._held = self._held, None
+        if held:
+            self._write(b"".join(held))
+
+
 class ConfirmingPublisher:
     """Publishes batches on one channel in confirm mode; reconnects after any failure."""
 
@@ -62,9 +89,14 @@ class ConfirmingPublisher:
         self._pending: dict[int, str] = {}
         self._acked: set[str] = set()
         self._failed: dict[str, str] = {}
+        self._writer: CorkedWriter | None = None
+
+    def _frame_writer(self, connection: amqp.Connection, transport: Any) -> Any:
+        self._writer = CorkedWriter(transport.write)
+        return frame_writer(connection, self._writer)
 
     def _connect(self) -> None:
-        conn = amqp.Connection(**connection_params(self._uri))
+        conn = amqp.Connection(**connection_params(self._uri), frame_writer=self._frame_writer)
         conn.connect()
         channel = conn.channel()
         channel.confirm_select()
@@ -100,22 +132,27 @@ class ConfirmingPublisher:
         try:
             if self._conn is None:
                 self._connect()
-            for m in messages:
-                self._channel.basic_publish(
-                    amqp.Message(
-                        m.body,
-                        content_type="application/json",
-                        delivery_mode=2,
-                        message_id=m.message_id,
-                        type=m.message_type,
-                        application_headers=m.headers,
-                    ),
-                    exchange=m.exchange,
-                    routing_key=m.routing_key,
-                    mandatory=True,
-                )
-                self._pending[self._next_tag] = m.message_id
-                self._next_tag += 1
+            assert self._writer is not None
+            self._writer.cork()
+            try:
+                for m in messages:
+                    self._channel.basic_publish(
+                        amqp.Message(
+                            m.body,
+                            content_type="application/json",
+                            delivery_mode=2,
+                            message_id=m.message_id,
+                            type=m.message_type,
+                            application_headers=m.headers,
+                        ),
+                        exchange=m.exchange,
+                        routing_key=m.routing_key,
+                        mandatory=True,
+                    )
+                    self._pending[self._next_tag] = m.message_id
+                    self._next_tag += 1
+            finally:
+                self._writer.uncork()
             assert self._conn is not None
             while self._pending:
                 self._conn.drain_events(timeout=self._timeout)
