@@ -30,6 +30,7 @@ lint: venv
 bench: venv services
 	$(BIN)/python bench/bench_publisher.py
 	$(BIN)/python bench/bench_calendar.py
+	$(BIN)/python bench/bench_amqp_io.py
 	$(BIN)/python bench/bench_pipeline.py
 
 clean:

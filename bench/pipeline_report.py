@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform as host
 import time
@@ -192,13 +193,18 @@ class Report:
         for label, p99 in self.p99.items():
             rows.append((f"p99 publish->month on SSE at {self.args.rate:g}/s, {label}",
                          f"< {P99_TARGET:g} s", (f"{p99:.2f} s", p99 < P99_TARGET)))
+        # A phase that was skipped has no figure: it is "not measured", never missed or met.
         rows.append(("replay", f">= {REPLAY_TARGET}/s",
-                     (f"{self.replay_rate:.0f}/s", self.replay_rate >= REPLAY_TARGET)))
-        worst = max(self.rss.items(), key=lambda kv: kv[1], default=("-", float("nan")))
-        rows.append((f"peak RSS per service (worst: {worst[0]})", f"< {RSS_TARGET_MB} MB",
-                     (f"{worst[1]:.0f} MB", worst[1] < RSS_TARGET_MB)))
+                     (f"{self.replay_rate:.0f}/s", self.replay_rate >= REPLAY_TARGET)
+                     if not math.isnan(self.replay_rate) else None))
+        worst = max(self.rss.items(), key=lambda kv: kv[1], default=None)
+        rows.append((f"peak RSS per service (worst: {worst[0] if worst else '-'})",
+                     f"< {RSS_TARGET_MB} MB",
+                     (f"{worst[1]:.0f} MB", worst[1] < RSS_TARGET_MB) if worst else None))
         print("\nTargets (measured in this run; a busy machine gives lower numbers)")
-        for name, target, (value, met) in rows:
-            print(f"    {name:<52} {target:>12} {value:>10}  {'met' if met else 'MISSED'}")
+        for name, target, measured in rows:
+            value, verdict = measured or ("-", None)
+            word = "not measured" if verdict is None else "met" if verdict else "MISSED"
+            print(f"    {name:<52} {target:>12} {value:>10}  {word}")
         for text in self.notes:
             print(f"    note: {text}")

@@ -32,6 +32,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, decode_from_headers
 from nameko.timer import Timer
 
+from . import amqp_reads
 from .acks import AckWindow
 from .batch import split_after
 from .metrics import BATCH_SIZE, HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED
@@ -115,6 +116,7 @@ class ReliableConsumer(Consumer):
         super().__init__(queue=None, requeue_on_error=True, **kwargs)
 
     def setup(self) -> None:
+        amqp_reads.install()
         limit = int(config.get("DELIVERY_LIMIT", DEFAULT_DELIVERY_LIMIT))
         self.batch_size = max(1, int(config.get("BATCH_SIZE", DEFAULT_BATCH_SIZE)))
         self.batch_workers = max(1, int(config.get("BATCH_WORKERS", DEFAULT_BATCH_WORKERS)))
