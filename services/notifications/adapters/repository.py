@@ -132,6 +132,7 @@ class SqlAlertRepository(AlertRepository):
         self._versions: dict[str, int | None] = {}
         self._alerts: dict[str, list[Alert]] = {}
         self._added: dict[str, AlertRow] = {}  # alerts of preloaded dossiers added here
+        self._rows: dict[str, AlertRow] = {}  # the rows of preloaded alerts, locked by preload
 
     def preload(self, dossier_codes: Iterable[str]) -> None:
         codes = sorted(set(dossier_codes) - set(self._versions))
@@ -155,6 +156,7 @@ class SqlAlertRepository(AlertRepository):
         for row in self.session.scalars(alerts):
             if row.dossier_code is not None:
                 self._alerts[row.dossier_code].append(to_domain(row))
+                self._rows[row.key] = row
 
     def flush(self) -> None:
         changed = [(c, v) for c, v in sorted(self._versions.items())
@@ -201,11 +203,17 @@ class SqlAlertRepository(AlertRepository):
         return to_domain(row) if row is not None else None
 
     def update(self, alert: Alert) -> None:
-        row = self._row(alert.key)
-        if row is None:
-            raise KeyError(alert.key)
-        _copy(alert, row)
-        self.session.flush()
+        kept = self._added.get(alert.key) or self._rows.get(alert.key)
+        if kept is not None:
+            # Read and locked by preload, or added in this unit of work: the session writes
+            # the change with the batch's others at the commit.
+            _copy(alert, kept)
+        else:
+            row = self._row(alert.key)
+            if row is None:
+                raise KeyError(alert.key)
+            _copy(alert, row)
+            self.session.flush()
         known = self._alerts.get(alert.dossier_code or "")
         if known is not None:
             self._alerts[alert.dossier_code or ""] = [
