@@ -10,6 +10,7 @@ receive (`_quick_recv`) is given a buffer in front of the socket.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from amqp.transport import TCPTransport
@@ -20,7 +21,7 @@ READ_AHEAD = 65536
 class ReadAhead:
     """`recv(n)` as a socket's: at most `n` bytes, at least one, b"" when the peer closed."""
 
-    def __init__(self, recv: Any, size: int = READ_AHEAD) -> None:
+    def __init__(self, recv: Callable[[int], bytes], size: int = READ_AHEAD) -> None:
         self._recv = recv
         self._size = size
         self._data = b""
