@@ -38,14 +38,18 @@ SERVICES=(dossiers scoring notifications)
 [ -f services/gateway/config.yml ] && SERVICES+=(gateway)
 
 pids=()
+# Stopped by Ctrl-C or a plain `kill` (a stop asked for: exit 0), or by a failure (its status).
 stop() {
+  local status=${1:-$?}
   trap - INT TERM EXIT
   echo
   echo "parpulse demo: stopping"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit "$status"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap stop EXIT
 
 "$BIN/python" -m aiosmtpd -n -d -l "$SMTP_HOST:$SMTP_PORT" > var/log/mail.log 2>&1 &
 pids+=($!)
