@@ -13,6 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from services.common.calendar_data import load_calendar
+from services.common.db import make_engine, session_factory
+from services.common.migrate import upgrade
+from services.common.reference import load_province
+from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.context import Context
+from services.notifications.dependencies import load_channels
 from services.notifications.domain.contacts import Contacts
 from services.notifications.domain.policy import Policy
 
@@ -120,3 +127,20 @@ def policy() -> Policy:
 @pytest.fixture
 def personal() -> dict[str, str]:
     return dict(PERSONAL)
+
+
+@pytest.fixture
+def alerts_uow(database_url: str) -> Iterator[NotificationsUnitOfWork]:
+    """The notifications unit of work on a migrated database of each supported kind."""
+    upgrade("notifications", database_url)
+    engine = make_engine(database_url)
+    try:
+        yield NotificationsUnitOfWork(session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def demo_context(now: datetime) -> Context:
+    """The demo province, the real calendar and the sample channels, at `now`."""
+    return Context(load_province("demo"), load_calendar(), load_channels({"PROVINCE": "demo"}),
+                   now)

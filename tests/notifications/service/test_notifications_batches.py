@@ -6,17 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.common.calendar_data import load_calendar
-from services.common.db import make_engine, session_factory
 from services.common.entrypoints import InboundMessage
-from services.common.migrate import upgrade
-from services.common.reference import load_province
 from services.contracts import dossiers as ev
 from services.contracts.base import Event
 from services.notifications.adapters.uow import NotificationsUnitOfWork
-from services.notifications.context import Context
-from services.notifications.dependencies import load_channels
 from services.notifications.handlers import handle_events, list_alerts
+from tests.notifications.conftest import demo_context
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -40,22 +35,16 @@ def _completed_late(overdue: ev.DossierOverdue) -> ev.DossierCompleted:
     return ev.DossierCompleted(dossier=snap, outcome=ev.Outcome.LATE)
 
 
-def test_alerts_resolved_in_a_batch_are_stored_resolved(database_url: str) -> None:
-    upgrade("notifications", database_url)
-    engine = make_engine(database_url)
-    uow = NotificationsUnitOfWork(session_factory(engine))
-    ctx = Context(load_province("demo"), load_calendar(), load_channels({"PROVINCE": "demo"}),
-                  datetime(2026, 10, 6, 9, tzinfo=VN))
+def test_alerts_resolved_in_a_batch_are_stored_resolved(
+        alerts_uow: NotificationsUnitOfWork) -> None:
+    uow, ctx = alerts_uow, demo_context(datetime(2026, 10, 6, 9, tzinfo=VN))
     earlier, same_batch = _overdue("H99.01-261001-0031"), _overdue("H99.01-261001-0032")
-    try:
-        assert handle_events(uow, [_message(earlier)], ctx) == ["processed"]
-        # The first dossier's alert is read with the batch; the second's is raised in it.
-        batch = [_completed_late(earlier), same_batch, _completed_late(same_batch)]
-        assert handle_events(uow, [_message(e) for e in batch], ctx) == ["processed"] * 3
-        stored = {(a["dossier_code"], a["kind"]): a
-                  for a in list_alerts(uow, None, None, None, 50, 0)}
-    finally:
-        engine.dispose()
+    assert handle_events(uow, [_message(earlier)], ctx) == ["processed"]
+    # The first dossier's alert is read with the batch; the second's is raised in it.
+    batch = [_completed_late(earlier), same_batch, _completed_late(same_batch)]
+    assert handle_events(uow, [_message(e) for e in batch], ctx) == ["processed"] * 3
+    stored = {(a["dossier_code"], a["kind"]): a
+              for a in list_alerts(uow, None, None, None, 50, 0)}
     assert set(stored) == {(code, kind) for code in ("H99.01-261001-0031", "H99.01-261001-0032")
                            for kind in ("overdue", "completed_late")}
     for code in ("H99.01-261001-0031", "H99.01-261001-0032"):

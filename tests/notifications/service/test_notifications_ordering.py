@@ -6,15 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.common.calendar_data import load_calendar
-from services.common.db import make_engine, session_factory
-from services.common.migrate import upgrade
-from services.common.reference import load_province
 from services.contracts import dossiers as ev
 from services.notifications.adapters.uow import NotificationsUnitOfWork
-from services.notifications.context import Context
-from services.notifications.dependencies import load_channels
 from services.notifications.handlers import apply_event, list_alerts
+from tests.notifications.conftest import demo_context
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = "H99.01-261001-0021"
@@ -28,12 +23,9 @@ def _snapshot(version: int, **extra: object) -> ev.DossierSnapshot:
     return ev.DossierSnapshot.model_validate(fields)
 
 
-def test_a_stale_due_soon_after_completion_raises_nothing(database_url: str) -> None:
-    upgrade("notifications", database_url)
-    engine = make_engine(database_url)
-    uow = NotificationsUnitOfWork(session_factory(engine))
-    ctx = Context(load_province("demo"), load_calendar(), load_channels({"PROVINCE": "demo"}),
-                  datetime(2026, 10, 6, 9, tzinfo=VN))
+def test_a_stale_due_soon_after_completion_raises_nothing(
+        alerts_uow: NotificationsUnitOfWork) -> None:
+    uow, ctx = alerts_uow, demo_context(datetime(2026, 10, 6, 9, tzinfo=VN))
     closed = _snapshot(6, status=ev.Status.DECIDED, outcome=ev.Outcome.ON_TIME,
                        completed_at=datetime(2026, 10, 5, 16, tzinfo=VN))
     stale = _snapshot(3, deadline_state=ev.DeadlineState.DUE_SOON)
@@ -53,4 +45,3 @@ def test_a_stale_due_soon_after_completion_raises_nothing(database_url: str) -> 
         fresh = ev.DossierDueSoon(dossier=_snapshot(7, deadline_state=ev.DeadlineState.DUE_SOON),
                                   remaining_working_minutes=30)
         assert [a.kind.value for a in apply_event(uow, fresh, ctx)] == ["due_soon"]
-    engine.dispose()
